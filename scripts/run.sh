@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on embedded defaults — LocalStack (S3 + SQS),
+# SQLite, the web server on 127.0.0.1:8000 and a supervised worker, with demo
+# accounts. Idempotent; Ctrl-C stops everything it started.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+export DEBUG="${DEBUG:-true}"
+export LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}"
+export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:$LOCALSTACK_PORT}"
+export PYTHONUNBUFFERED=1
+WEB_PORT="${WEB_PORT:-8000}"
+mkdir -p var/log
+
+ensure_app_venv
+ensure_localstack_venv
+
+PIDS=()
+cleanup() {
+  trap - INT TERM EXIT
+  log "stopping"
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+}
+trap cleanup INT TERM EXIT
+
+start_localstack "$LOCALSTACK_PORT" "$ROOT/var/localstack" "$ROOT/var/log/localstack.log"
+PIDS+=("$LOCALSTACK_PID")
+
+"$PY" manage.py migrate --no-input
+"$PY" manage.py setup_aws
+"$PY" manage.py seed_demo
+
+"$PY" manage.py runworkers >var/log/worker.log 2>&1 &
+PIDS+=("$!")
+"$PY" manage.py runserver "127.0.0.1:$WEB_PORT" --noreload &
+PIDS+=("$!")
+
+log "web:    http://127.0.0.1:$WEB_PORT/   admin: http://127.0.0.1:$WEB_PORT/admin/"
+log "logs:   var/log/worker.log, var/log/localstack.log"
+log "Ctrl-C stops everything."
+wait -n "${PIDS[@]}" || true
+log "a process exited; shutting down"

@@ -1,0 +1,116 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+
+class Assignment(models.Model):
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    accepted_file_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Accepted MIME types, e.g. text/x-python, text/csv. Empty accepts any.",
+    )
+    max_file_size = models.PositiveIntegerField(default=DEFAULT_MAX_FILE_SIZE, help_text="Bytes per file.")
+    max_files = models.PositiveSmallIntegerField(default=10)
+    max_attempts = models.PositiveSmallIntegerField(default=3, help_text="Submissions a learner may make.")
+    deadline = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Submission(models.Model):
+    class Status(models.TextChoices):
+        IN_PROGRESS = "IN_PROGRESS", "In progress"
+        SUBMITTED = "SUBMITTED", "Submitted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS, editable=False)
+    source_code = models.TextField(blank=True)
+    documentation = models.TextField(blank=True)
+    # Optimistic concurrency: every write bumps it; a write that names an
+    # older version is a conflict, never a silent overwrite.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="IN_PROGRESS", submitted_at__isnull=True)
+                | Q(status="SUBMITTED", submitted_at__isnull=False),
+                name="submission_submitted_at_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} by {self.owner} ({self.status})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.IN_PROGRESS
+
+    def update_text(self, *, source_code: str, documentation: str, expected_version: int) -> bool:
+        """Write the text fields if nobody else wrote since ``expected_version``.
+
+        A conditional UPDATE, so two tabs racing cannot both win. Returns
+        False on a conflict or when the submission is no longer editable.
+        """
+        now = timezone.now()
+        updated = Submission.objects.filter(
+            pk=self.pk, status=self.Status.IN_PROGRESS, version=expected_version
+        ).update(source_code=source_code, documentation=documentation, version=F("version") + 1, updated_at=now)
+        if updated:
+            self.source_code, self.documentation = source_code, documentation
+            self.version, self.updated_at = expected_version + 1, now
+        return bool(updated)
+
+    def mark_submitted(self, *, actor) -> bool:
+        """IN_PROGRESS → SUBMITTED. Returns False if it was not IN_PROGRESS."""
+        now = timezone.now()
+        updated = Submission.objects.filter(pk=self.pk, status=self.Status.IN_PROGRESS).update(
+            status=self.Status.SUBMITTED, submitted_at=now, updated_at=now, version=F("version") + 1
+        )
+        if not updated:
+            return False
+        SubmissionEvent.objects.create(
+            submission_id=self.pk,
+            from_status=self.Status.IN_PROGRESS,
+            to_status=self.Status.SUBMITTED,
+            actor=actor,
+        )
+        self.refresh_from_db(fields=["status", "submitted_at", "updated_at", "version"])
+        return True
+
+
+class SubmissionEvent(models.Model):
+    """Append-only record of a submission's status changes."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=16, choices=Submission.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Submission.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

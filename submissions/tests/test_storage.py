@@ -1,0 +1,62 @@
+import urllib.error
+import urllib.request
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from submissions.storage import new_object_key
+
+
+def test_default_storage_round_trips_a_file_through_s3(s3, settings):
+    key = new_object_key("00000000-0000-0000-0000-000000000001")
+    payload = b"print('hello from S3')\n"
+    saved_key = default_storage.save(key, ContentFile(payload))
+    try:
+        # Read back through the storage and, independently, straight from the bucket.
+        with default_storage.open(saved_key) as handle:
+            assert handle.read() == payload
+        assert s3.get_object(Bucket=settings.S3_BUCKET, Key=saved_key)["Body"].read() == payload
+    finally:
+        default_storage.delete(saved_key)
+    assert not default_storage.exists(saved_key)
+
+
+def test_storage_never_overwrites_an_existing_key(s3):
+    key = new_object_key("00000000-0000-0000-0000-000000000002")
+    first = default_storage.save(key, ContentFile(b"one"))
+    second = default_storage.save(key, ContentFile(b"two"))
+    try:
+        assert first != second
+        with default_storage.open(first) as handle:
+            assert handle.read() == b"one"
+    finally:
+        default_storage.delete(first)
+        default_storage.delete(second)
+
+
+def test_objects_are_private_and_reachable_only_by_a_valid_signed_url(s3, settings):
+    key = default_storage.save(new_object_key("00000000-0000-0000-0000-000000000003"), ContentFile(b"secret"))
+    try:
+        # LocalStack's community core does not enforce ACLs on anonymous
+        # reads, so check what we set: no grant to anyone but the owner, and
+        # the bucket blocks every public access path.
+        grants = s3.get_object_acl(Bucket=settings.S3_BUCKET, Key=key)["Grants"]
+        assert {g["Grantee"].get("Type") for g in grants} == {"CanonicalUser"}
+        block = s3.get_public_access_block(Bucket=settings.S3_BUCKET)["PublicAccessBlockConfiguration"]
+        assert all(block.values())
+        signed = default_storage.url(key)
+        with urllib.request.urlopen(signed, timeout=5) as response:  # noqa: S310
+            assert response.read() == b"secret"
+        tampered = signed.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(tampered, timeout=5)  # noqa: S310
+        assert refused.value.code == 403
+    finally:
+        default_storage.delete(key)
+
+
+def test_object_keys_are_server_generated():
+    first, second = new_object_key("abc"), new_object_key("abc")
+    assert first != second
+    assert first.startswith("submissions/abc/")
