@@ -34,8 +34,10 @@ ensure_venv() {
   mv "$stamp.pending" "$stamp"
 }
 
+# One venv for running and testing: requirements-dev.txt includes the
+# production set, so `make run` and `make test` never reinstall each other's.
 ensure_app_venv() {
-  local files=("$ROOT/requirements.txt" "$@")
+  local files=("$ROOT/requirements.txt" "$ROOT/requirements-dev.txt")
   local args=()
   for f in "${files[@]}"; do args+=(-r "$f"); done
   INSTALL=("$VENV/bin/pip" install --quiet --disable-pip-version-check "${args[@]}")

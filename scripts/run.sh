@@ -11,7 +11,7 @@ export LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}"
 export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:$LOCALSTACK_PORT}"
 export PYTHONUNBUFFERED=1
 WEB_PORT="${WEB_PORT:-8000}"
-mkdir -p var/log
+mkdir -p var/log var/static
 
 ensure_app_venv
 ensure_localstack_venv
@@ -23,7 +23,8 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 start_localstack "$LOCALSTACK_PORT" "$ROOT/var/localstack" "$ROOT/var/log/localstack.log"
 PIDS+=("$LOCALSTACK_PID")

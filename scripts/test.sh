@@ -7,9 +7,9 @@ cd "$ROOT"
 
 TEST_LOCALSTACK_PORT="${TEST_LOCALSTACK_PORT:-4577}"
 DEFAULT_DATABASE_URL="postgres://feedback:feedback@127.0.0.1:5432/feedback"
-mkdir -p var/log
+mkdir -p var/log var/static
 
-ensure_app_venv "$ROOT/requirements-dev.txt"
+ensure_app_venv
 ensure_localstack_venv
 
 STARTED_PG_CLUSTER=""
@@ -22,7 +22,8 @@ cleanup() {
     pg_ctlcluster --skip-systemctl-redirect $STARTED_PG_CLUSTER stop || true
   fi
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 db_answers() {
   "$PY" -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' "$1" >/dev/null 2>&1

@@ -1,0 +1,11 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN DEBUG=false python manage.py collectstatic --no-input
+RUN useradd --system --uid 10001 app && mkdir -p var && chown app var
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "feedback_site.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
