@@ -165,10 +165,14 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
 # we do not run; its Task table is not used either.
 DRAMATIQ_IGNORED_MODULES = ["django_dramatiq.tasks"]
 
-# --- Scoring ----------------------------------------------------------------
+# --- Scoring pipeline (jobs) ----------------------------------------------------
 SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
 
-# --- REST framework ---------------------------------------------------------
+# --- Scoring engine ---------------------------------------------------------
+
+# --- Learner pages and uploads ------------------------------------------------
+
+# --- REST API and HTTP hardening --------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

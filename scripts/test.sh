@@ -55,7 +55,16 @@ SQL
   db_answers "$DATABASE_URL" || { log "PostgreSQL does not answer at $DATABASE_URL"; return 1; }
 }
 
+# Browser tests drive Debian's chromium through Playwright (Playwright's own
+# browser download cannot work on a closed network).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  log "installing chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
 ensure_postgres
+ensure_chromium
 start_localstack "$TEST_LOCALSTACK_PORT" "$ROOT/var/localstack-test" "$ROOT/var/log/localstack-test.log"
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$TEST_LOCALSTACK_PORT"
@@ -63,7 +72,8 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export S3_BUCKET="feedback-test-files" SQS_QUEUE_PREFIX="feedback_test"
 export DJANGO_SETTINGS_MODULE=feedback_site.settings
 
-log "ruff"
+log "manage.py check, ruff"
+"$PY" manage.py check --fail-level WARNING
 "$VENV/bin/ruff" check .
 log "pytest"
 set +e

@@ -114,3 +114,37 @@ class SubmissionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class SubmissionFile(models.Model):
+    """A file attached to a submission, stored in S3 under a server-generated key.
+
+    PENDING until the server has checked the stored object itself (size, type
+    sniffed from content, sha256); then READY, or REJECTED with the reason (and
+    the object deleted).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending verification"
+        READY = "READY", "Ready"
+        REJECTED = "REJECTED", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="files")
+    # Shown to people after neutralisation; never used to build a storage key.
+    original_name = models.CharField(max_length=255)
+    storage_key = models.CharField(max_length=512, unique=True, editable=False)
+    content_type = models.CharField(max_length=127, blank=True, editable=False, help_text="Sniffed from content.")
+    size = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, editable=False)
+    rejection_reason = models.CharField(max_length=500, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["submission", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"

@@ -15,6 +15,12 @@ def new_object_key(submission_id) -> str:
     return f"submissions/{submission_id}/{uuid.uuid4().hex}"
 
 
+def read_object(key: str) -> bytes:
+    """The stored bytes of an object (for scoring and verification)."""
+    response = aws.client("s3").get_object(Bucket=settings.S3_BUCKET, Key=key)
+    return response["Body"].read()
+
+
 def ensure_bucket(client=None) -> None:
     """Create the private bucket with CORS for browser uploads. Idempotent."""
     client = client or aws.client("s3")
