@@ -167,6 +167,17 @@ DRAMATIQ_IGNORED_MODULES = ["django_dramatiq.tasks"]
 
 # --- Scoring pipeline (jobs) ----------------------------------------------------
 SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
+# A worker holds a job under a lease that its heartbeat renews; a worker that
+# dies stops renewing, and the relay hands the job to another worker.
+SCORING_LEASE_SECONDS = env_int("SCORING_LEASE_SECONDS", 30, minimum=5, maximum=3600)
+SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 10, minimum=1, maximum=1200)
+# Exponential backoff with jitter between tries; SQS delays stop at 900 s.
+SCORING_RETRY_BASE_SECONDS = env_int("SCORING_RETRY_BASE_SECONDS", 2, minimum=1, maximum=900)
+SCORING_RETRY_MAX_SECONDS = env_int("SCORING_RETRY_MAX_SECONDS", 300, minimum=1, maximum=900)
+RELAY_INTERVAL_SECONDS = env_int("RELAY_INTERVAL_SECONDS", 2, minimum=1, maximum=300)
+# A QUEUED job whose message should have been delivered this long ago is sent again.
+RELAY_REDISPATCH_AFTER_SECONDS = env_int("RELAY_REDISPATCH_AFTER_SECONDS", 300, minimum=10)
+RELAY_BATCH_SIZE = env_int("RELAY_BATCH_SIZE", 500, minimum=1, maximum=10000)
 
 # --- Scoring engine ---------------------------------------------------------
 

@@ -4,15 +4,25 @@ import logging
 
 import dramatiq
 
-from jobs.services import scoring_job_run, worker_identity
+from jobs.services import PoisonMessage, scoring_job_run
 
 logger = logging.getLogger(__name__)
 
 SCORING_QUEUE = "scoring"
 
 
-@dramatiq.actor(queue_name=SCORING_QUEUE, max_retries=5)
+@dramatiq.actor(
+    queue_name=SCORING_QUEUE,
+    # Retries here cover infrastructure failures outside an attempt (the
+    # database down during the claim); failures of an attempt are retried by
+    # the service with its own backoff. A PoisonMessage is not retried: the
+    # message is nacked into the dead-letter queue.
+    max_retries=20,
+    min_backoff=1_000,
+    max_backoff=60_000,
+    throws=(PoisonMessage,),
+)
 def score_job(job_id: str, trace_id: str = "") -> None:
     """Score one job. Safe to receive more than once: the claim decides."""
-    logger.info("scoring job %s trace=%s", job_id, trace_id)
-    scoring_job_run(job_id=job_id, worker_id=worker_identity())
+    outcome = scoring_job_run(job_id=job_id)
+    logger.info("job %s trace=%s: %s", job_id, trace_id, outcome)

@@ -1,3 +1,11 @@
+"""Scoring jobs, their append-only attempt records and event history.
+
+Every status change is a conditional UPDATE (the WHERE clause names the state
+it expects and, for a worker, the lease it holds), so at-least-once delivery,
+dead workers and stale workers can never produce two results or overwrite a
+newer attempt. Each change also appends a JobEvent row.
+"""
+
 import uuid
 from datetime import timedelta
 
@@ -5,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+ACTIVE_STATUSES = ("QUEUED", "RUNNING")
 
 
 class ScoringJob(models.Model):
@@ -29,13 +39,21 @@ class ScoringJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     trace_id = models.CharField(max_length=64, blank=True)
+    # When the job may next be worked on (now, or after a retry's backoff),
+    # and when a message for it was last handed to SQS (null: not yet).
+    available_at = models.DateTimeField(default=timezone.now, editable=False)
     dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
-    lease_owner = models.CharField(max_length=128, blank=True, editable=False)
+    lease_owner = models.CharField(max_length=160, blank=True, editable=False)
     lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
     error_code = models.CharField(max_length=64, blank=True, editable=False)
     error_message = models.TextField(blank=True, editable=False)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True, editable=False)
     result = models.OneToOneField(
         "scoring.ScoreResult", null=True, blank=True, on_delete=models.PROTECT, related_name="job", editable=False
     )
@@ -47,95 +65,241 @@ class ScoringJob(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["submission", "-created_at"]),
+            # The relay's two scans, each over a small slice of a big table.
+            models.Index(fields=["available_at"], condition=Q(status="QUEUED"), name="job_queued_available_idx"),
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(status="RUNNING"), name="job_running_lease_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="DONE") | Q(result__isnull=False), name="scoring_job_done_has_result"
+            ),
+            models.CheckConstraint(condition=Q(attempts__lte=F("max_attempts")), name="scoring_job_attempts_bounded"),
+            models.UniqueConstraint(
+                fields=["submission"], condition=Q(status__in=ACTIVE_STATUSES), name="one_active_job_per_submission"
             ),
         ]
 
     def __str__(self) -> str:
         return f"job {self.pk} ({self.status})"
 
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
     # --- transitions: each a conditional UPDATE plus an append-only event ---
 
     @classmethod
-    def claim(cls, *, job_id, worker_id: str, lease_seconds: int) -> bool:
-        """QUEUED, or RUNNING with an expired lease → RUNNING under our lease.
+    def _transition(cls, job_id, condition: Q, *, action: str, from_status: str, actor: str, reason: str = "",
+                    **changes) -> bool:
+        now = timezone.now()
+        changes.setdefault("status", from_status)
+        updated = cls.objects.filter(condition, pk=job_id).update(updated_at=now, **changes)
+        if updated:
+            JobEvent.objects.create(
+                job_id=job_id,
+                action=action,
+                from_status=from_status,
+                to_status=changes["status"],
+                actor=actor[:150],
+                reason=reason,
+            )
+        return bool(updated)
 
-        Zero rows means someone else holds it or it already finished: the
-        caller treats the delivery as a duplicate.
+    @classmethod
+    def claim(cls, *, job_id, lease_owner: str, lease_seconds: int) -> bool:
+        """QUEUED (and due) → RUNNING under a new lease, attempt + 1.
+
+        Zero rows means the job is finished, cancelled, leased by a live
+        worker or not due yet: the delivery is a duplicate.
         """
         now = timezone.now()
-        claimable = Q(status=cls.Status.QUEUED) | Q(status=cls.Status.RUNNING, lease_expires_at__lt=now)
-        previous = cls.objects.filter(pk=job_id).values_list("status", flat=True).first()
-        updated = (
-            cls.objects.filter(claimable, pk=job_id, attempts__lt=F("max_attempts"))
-            .update(
-                status=cls.Status.RUNNING,
-                lease_owner=worker_id,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                attempts=F("attempts") + 1,
-                started_at=now,
-                updated_at=now,
-            )
+        # SQS delays have a 1 s granularity; accept a message that is early by less.
+        due = Q(status=cls.Status.QUEUED, available_at__lte=now + timedelta(seconds=1))
+        return cls._transition(
+            job_id,
+            due & Q(attempts__lt=F("max_attempts"), cancel_requested_at__isnull=True),
+            action=JobEvent.Action.CLAIM,
+            from_status=cls.Status.QUEUED,
+            actor=lease_owner,
+            status=cls.Status.RUNNING,
+            lease_owner=lease_owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=F("attempts") + 1,
+            started_at=now,
         )
-        if updated:
-            JobEvent.record(job_id, previous or cls.Status.QUEUED, cls.Status.RUNNING, actor=worker_id)
-        return bool(updated)
 
     @classmethod
-    def finish(cls, *, job_id, worker_id: str, result) -> bool:
-        """RUNNING → DONE, only for the worker that still holds the lease."""
-        now = timezone.now()
-        updated = cls.objects.filter(pk=job_id, status=cls.Status.RUNNING, lease_owner=worker_id).update(
-            status=cls.Status.DONE, result=result, finished_at=now, lease_expires_at=None, updated_at=now
+    def finish(cls, *, job_id, lease_owner: str, result) -> bool:
+        """RUNNING → DONE, only under our lease and if nobody asked to cancel."""
+        return cls._transition(
+            job_id,
+            Q(status=cls.Status.RUNNING, lease_owner=lease_owner, cancel_requested_at__isnull=True),
+            action=JobEvent.Action.FINISH,
+            from_status=cls.Status.RUNNING,
+            actor=lease_owner,
+            status=cls.Status.DONE,
+            result=result,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
         )
-        if updated:
-            JobEvent.record(job_id, cls.Status.RUNNING, cls.Status.DONE, actor=worker_id)
-        return bool(updated)
 
     @classmethod
-    def fail(cls, *, job_id, worker_id: str, code: str, message: str) -> bool:
-        """RUNNING → ERROR, only for the worker that still holds the lease."""
-        now = timezone.now()
-        updated = cls.objects.filter(pk=job_id, status=cls.Status.RUNNING, lease_owner=worker_id).update(
+    def fail(cls, *, job_id, lease_owner: str, code: str, message: str) -> bool:
+        """RUNNING → ERROR, only under our lease."""
+        return cls._transition(
+            job_id,
+            Q(status=cls.Status.RUNNING, lease_owner=lease_owner),
+            action=JobEvent.Action.FAIL,
+            from_status=cls.Status.RUNNING,
+            actor=lease_owner,
+            reason=f"{code}: {message}",
             status=cls.Status.ERROR,
             error_code=code,
             error_message=message[:2000],
-            finished_at=now,
+            finished_at=timezone.now(),
             lease_expires_at=None,
-            updated_at=now,
         )
-        if updated:
-            JobEvent.record(job_id, cls.Status.RUNNING, cls.Status.ERROR, actor=worker_id, reason=f"{code}: {message}")
-        return bool(updated)
 
     @classmethod
-    def release(cls, *, job_id, worker_id: str, reason: str) -> bool:
-        """RUNNING → QUEUED after a transient failure, to be tried again."""
+    def release(cls, *, job_id, lease_owner: str, delay_seconds: float, reason: str) -> bool:
+        """RUNNING → QUEUED after a transient failure, due again after the backoff."""
+        return cls._transition(
+            job_id,
+            Q(status=cls.Status.RUNNING, lease_owner=lease_owner),
+            action=JobEvent.Action.RELEASE,
+            from_status=cls.Status.RUNNING,
+            actor=lease_owner,
+            reason=reason,
+            status=cls.Status.QUEUED,
+            lease_owner="",
+            lease_expires_at=None,
+            available_at=timezone.now() + timedelta(seconds=delay_seconds),
+            dispatched_at=None,
+        )
+
+    @classmethod
+    def renew_leases(cls, *, lease_owners: list[str], lease_seconds: int) -> int:
+        """Heartbeat: extend the leases we still hold. Not a status change."""
         now = timezone.now()
-        updated = cls.objects.filter(pk=job_id, status=cls.Status.RUNNING, lease_owner=worker_id).update(
-            status=cls.Status.QUEUED, lease_owner="", lease_expires_at=None, updated_at=now
+        return cls.objects.filter(status=cls.Status.RUNNING, lease_owner__in=lease_owners).update(
+            lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now
         )
-        if updated:
-            JobEvent.record(job_id, cls.Status.RUNNING, cls.Status.QUEUED, actor=worker_id, reason=reason)
-        return bool(updated)
 
     @classmethod
-    def mark_dispatched(cls, *, job_id) -> None:
+    def expire_lease(cls, *, job_id, lease_owner: str, requeue: bool, reason: str,
+                     error_code: str = "lease_expired") -> bool:
+        """RUNNING with an expired lease → QUEUED (another try) or ERROR (none left, or cancelled)."""
+        now = timezone.now()
+        expired = Q(status=cls.Status.RUNNING, lease_owner=lease_owner, lease_expires_at__lt=now)
+        common = {"action": JobEvent.Action.LEASE_EXPIRED, "from_status": cls.Status.RUNNING, "actor": "relay",
+                  "reason": reason, "lease_expires_at": None}
+        if requeue:
+            return cls._transition(job_id, expired, **common, status=cls.Status.QUEUED, lease_owner="",
+                                   available_at=now, dispatched_at=None)
+        return cls._transition(job_id, expired, **common, status=cls.Status.ERROR, error_code=error_code,
+                               error_message=reason, finished_at=now)
+
+    @classmethod
+    def cancel_queued(cls, *, job_id, actor: str, reason: str) -> bool:
+        """QUEUED → ERROR/cancelled at once: no worker holds it."""
+        now = timezone.now()
+        return cls._transition(
+            job_id, Q(status=cls.Status.QUEUED), action=JobEvent.Action.CANCEL, from_status=cls.Status.QUEUED,
+            actor=actor, reason=reason, status=cls.Status.ERROR, error_code="cancelled",
+            error_message=reason or "Cancelled by staff.", finished_at=now, cancel_requested_at=now,
+            cancel_reason=reason,
+        )
+
+    @classmethod
+    def request_cancel(cls, *, job_id, user, reason: str) -> bool:
+        """RUNNING stays RUNNING; its worker sees the request and ends it as cancelled."""
+        return cls._transition(
+            job_id, Q(status=cls.Status.RUNNING, cancel_requested_at__isnull=True),
+            action=JobEvent.Action.CANCEL_REQUESTED, from_status=cls.Status.RUNNING,
+            actor=user.get_username(), reason=reason, cancel_requested_at=timezone.now(),
+            cancel_requested_by=user, cancel_reason=reason,
+        )
+
+    @classmethod
+    def retry(cls, *, job_id, user, reason: str, extra_attempts: int) -> bool:
+        """ERROR → QUEUED on a staff retry, with a fresh budget of attempts."""
+        now = timezone.now()
+        return cls._transition(
+            job_id, Q(status=cls.Status.ERROR), action=JobEvent.Action.RETRY, from_status=cls.Status.ERROR,
+            actor=user.get_username(), reason=reason, status=cls.Status.QUEUED,
+            max_attempts=F("attempts") + extra_attempts, error_code="", error_message="", finished_at=None,
+            cancel_requested_at=None, cancel_requested_by=None, cancel_reason="", lease_owner="",
+            available_at=now, dispatched_at=None,
+        )
+
+    @classmethod
+    def mark_dispatched(cls, *, job_ids) -> None:
         # Not a status change: it records that a message was handed to SQS.
         now = timezone.now()
-        cls.objects.filter(pk=job_id).update(dispatched_at=now, updated_at=now)
+        cls.objects.filter(pk__in=job_ids).update(dispatched_at=now, updated_at=now)
+
+
+class JobAttempt(models.Model):
+    """One try at a job, written once when the try ends. Never changed or deleted."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "SUCCEEDED", "Succeeded"
+        FAILED = "FAILED", "Failed (transient, retried)"
+        EXHAUSTED = "EXHAUSTED", "Failed (no attempts left)"
+        REJECTED = "REJECTED", "Rejected (permanent)"
+        CANCELLED = "CANCELLED", "Cancelled"
+        LOST = "LOST", "Lost (worker died or stalled)"
+        SUPERSEDED = "SUPERSEDED", "Superseded (lease lost)"
+
+    job = models.ForeignKey(ScoringJob, on_delete=models.PROTECT, related_name="attempt_records")
+    number = models.PositiveSmallIntegerField()
+    worker_id = models.CharField(max_length=160)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error_class = models.CharField(max_length=200, blank=True)
+    error_message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="one_record_per_attempt")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.job_id}: {self.outcome}"
+
+    @property
+    def duration(self) -> timedelta:
+        return self.finished_at - self.started_at
 
 
 class JobEvent(models.Model):
-    """Append-only history of a job's status changes: who, when, from, to, why."""
+    """Append-only history of a job: who or what, when, from, to, why."""
+
+    class Action(models.TextChoices):
+        CREATE = "CREATE", "Created"
+        CLAIM = "CLAIM", "Claimed by a worker"
+        FINISH = "FINISH", "Finished"
+        FAIL = "FAIL", "Failed"
+        RELEASE = "RELEASE", "Released for a retry"
+        LEASE_EXPIRED = "LEASE_EXPIRED", "Lease expired"
+        CANCEL = "CANCEL", "Cancelled"
+        CANCEL_REQUESTED = "CANCEL_REQ", "Cancel requested"
+        RETRY = "RETRY", "Retried by staff"
 
     job = models.ForeignKey(ScoringJob, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=16, choices=Action.choices)
     from_status = models.CharField(max_length=8, choices=ScoringJob.Status.choices, blank=True)
     to_status = models.CharField(max_length=8, choices=ScoringJob.Status.choices)
-    actor = models.CharField(max_length=150, help_text="A worker id or a username.")
+    actor = models.CharField(max_length=150, help_text="A worker's lease, 'relay', or a username.")
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -143,10 +307,4 @@ class JobEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status} by {self.actor}"
-
-    @classmethod
-    def record(cls, job_id, from_status: str, to_status: str, *, actor: str, reason: str = "") -> "JobEvent":
-        return cls.objects.create(
-            job_id=job_id, from_status=from_status, to_status=to_status, actor=actor[:150], reason=reason
-        )
+        return f"{self.get_action_display()}: {self.from_status or '∅'} → {self.to_status} by {self.actor}"

@@ -1,16 +1,29 @@
-"""Use-cases of the scoring pipeline: submit, dispatch, run."""
+"""Use-cases of the scoring pipeline: submit, dispatch, run, and staff actions.
+
+The database is the truth and SQS messages are only hints: a message may be
+lost (the relay sends it again), duplicated (the claim lets one through) or
+late (the lease decides who may write). See jobs/relay.py for the sweeper.
+"""
 
 import logging
+import math
 import os
+import random
 import socket
 import threading
+import time
+import traceback
 import uuid
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
 
-from jobs.models import JobEvent, ScoringJob
+from jobs.leases import JobCancelled, LeaseLost, lease_keeper
+from jobs.models import JobAttempt, JobEvent, ScoringJob
 from scoring import engine
 from scoring.services import score_result_create, scoring_evaluate
 from submissions.models import Submission
@@ -19,13 +32,19 @@ from submissions.services import submission_lock
 logger = logging.getLogger(__name__)
 
 
-class StaleLease(Exception):
-    """Our lease on the job was taken over; our result must not be recorded."""
+class PoisonMessage(Exception):
+    """The job failed on its last attempt: its message goes to the dead-letter queue."""
+
+
+class JobConflict(Exception):
+    """The job is not in a state that allows the requested action."""
 
 
 def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
+
+# --- submit and create --------------------------------------------------------
 
 def submission_submit(
     *, submission_id, user, requested_by: str = ScoringJob.RequestedBy.LEARNER, trace_id: str = ""
@@ -33,7 +52,8 @@ def submission_submit(
     """Lock the learner's submission and create its scoring job, atomically.
 
     The SQS message is sent only after the transaction commits, so a worker
-    never sees a job that might still roll back.
+    never sees a job that might still roll back; if the process dies between
+    commit and send, the relay sends it.
     """
     with transaction.atomic():
         submission = Submission.objects.select_for_update().get(pk=submission_id, owner=user)
@@ -51,69 +71,232 @@ def scoring_job_create(*, submission: Submission, requested_by: str, user=None, 
         max_attempts=settings.SCORING_MAX_ATTEMPTS,
         trace_id=trace_id or uuid.uuid4().hex,
     )
-    job.full_clean()
-    job.save()
-    JobEvent.record(job.pk, "", ScoringJob.Status.QUEUED, actor=user.get_username() if user else "system")
-    transaction.on_commit(partial(scoring_job_dispatch, job_id=job.pk))
+    job.full_clean(validate_constraints=False)  # the active-job constraint is enforced by the database
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:
+        raise JobConflict("This submission already has a queued or running scoring job.") from None
+    JobEvent.objects.create(
+        job=job, action=JobEvent.Action.CREATE, to_status=ScoringJob.Status.QUEUED,
+        actor=user.get_username() if user else "system",
+    )
+    transaction.on_commit(partial(scoring_jobs_dispatch, job_ids=[job.pk]))
     return job
 
 
-def scoring_job_dispatch(*, job_id) -> bool:
-    """Send the job's message to SQS. A failure is logged, not raised: the
-    job row is already committed and the relay sends undispatched jobs again."""
+# --- dispatch -------------------------------------------------------------------
+
+def scoring_jobs_dispatch(*, job_ids: Iterable, delay_seconds: float = 0) -> list:
+    """Send one message per job to SQS; return the ids that were sent.
+
+    A failure is logged, not raised: the jobs are committed and the relay
+    sends whatever was not marked dispatched.
+    """
     from jobs.actors import score_job  # the actor module imports this one
 
-    job = ScoringJob.objects.filter(pk=job_id).values("trace_id").first()
-    if job is None:
-        return False
-    try:
-        score_job.send(str(job_id), trace_id=job["trace_id"])
-    except Exception:
-        logger.exception("dispatch of job %s failed; the relay will send it again", job_id)
-        return False
-    ScoringJob.mark_dispatched(job_id=job_id)
-    return True
+    rows = ScoringJob.objects.filter(pk__in=list(job_ids), status=ScoringJob.Status.QUEUED)
+    delay_ms = math.ceil(delay_seconds) * 1000 or None
+    sent = []
+    for job_id, trace_id in rows.values_list("pk", "trace_id"):
+        try:
+            score_job.send_with_options(args=(str(job_id),), kwargs={"trace_id": trace_id}, delay=delay_ms)
+        except Exception:
+            logger.exception("dispatch of job %s failed; the relay will send it again", job_id)
+            continue
+        sent.append(job_id)
+    if sent:
+        ScoringJob.mark_dispatched(job_ids=sent)
+    return sent
 
 
-def scoring_job_run(*, job_id, worker_id: str) -> None:
+# --- run --------------------------------------------------------------------------
+
+def retry_delay_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter, never beyond SQS's 900 s delay limit."""
+    ceiling = min(settings.SCORING_RETRY_MAX_SECONDS, 900, settings.SCORING_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (jitter, not cryptography)
+
+
+def scoring_job_run(*, job_id) -> str:
     """Claim the job, score its submission and record the outcome.
 
-    A delivery of a job that is not claimable (finished, or leased by a live
-    worker) is a duplicate and does nothing. Transient failures put the job
-    back to QUEUED and re-raise, so the broker retries with backoff.
+    Returns what happened: "duplicate" when the job was not claimable (already
+    finished, cancelled, leased by a live worker, not due yet), else the
+    attempt's outcome. Raises PoisonMessage after the last failed attempt.
     """
-    if not ScoringJob.claim(job_id=job_id, worker_id=worker_id, lease_seconds=settings.SQS_VISIBILITY_TIMEOUT):
-        logger.info("job %s not claimable: duplicate delivery or already finished", job_id)
-        return
+    lease_owner = f"{worker_identity()}/{uuid.uuid4().hex[:8]}"
+    if not ScoringJob.claim(job_id=job_id, lease_owner=lease_owner, lease_seconds=settings.SCORING_LEASE_SECONDS):
+        logger.info("job %s not claimable: duplicate, finished, cancelled or not due", job_id)
+        return "duplicate"
     job = ScoringJob.objects.select_related("submission").get(pk=job_id)
+    attempt = _Attempt(job=job, lease_owner=lease_owner)
+    with lease_keeper.hold(job.pk, lease_owner) as lease:
+        try:
+            lease.checkpoint()
+            outcome = scoring_evaluate(submission=job.submission)
+            lease.checkpoint()
+        except LeaseLost:
+            logger.warning("job %s: lease lost to a newer attempt; stopping", job_id)
+            return JobAttempt.Outcome.SUPERSEDED
+        except JobCancelled:
+            return _with_db_retry(attempt.cancelled)
+        except engine.ScoringRejected as exc:
+            return _with_db_retry(partial(attempt.rejected, exc))
+        except Exception as exc:
+            return _with_db_retry(partial(attempt.failed, exc, traceback.format_exc()))
+        return _with_db_retry(partial(attempt.succeeded, outcome))
+
+
+class _Attempt:
+    """Records the end of one attempt: the job's transition and its attempt row, atomically."""
+
+    def __init__(self, *, job: ScoringJob, lease_owner: str):
+        self.job, self.lease_owner = job, lease_owner
+
+    def _record(self, outcome: str, *, error: BaseException | None = None, tb: str = "") -> None:
+        JobAttempt.objects.create(
+            job_id=self.job.pk,
+            number=self.job.attempts,
+            worker_id=self.lease_owner,
+            started_at=self.job.started_at,
+            finished_at=timezone.now(),
+            outcome=outcome,
+            error_class=f"{type(error).__module__}.{type(error).__qualname__}" if error else "",
+            error_message=str(error)[:2000] if error else "",
+            traceback=tb,
+        )
+
+    def _superseded(self) -> str:
+        logger.warning("job %s: lease lost before the outcome was recorded; a newer attempt owns it", self.job.pk)
+        return JobAttempt.Outcome.SUPERSEDED
+
+    def succeeded(self, outcome: engine.Outcome) -> str:
+        with transaction.atomic():
+            result = score_result_create(submission=self.job.submission, outcome=outcome)
+            if ScoringJob.finish(job_id=self.job.pk, lease_owner=self.lease_owner, result=result):
+                self._record(JobAttempt.Outcome.SUCCEEDED)
+                return JobAttempt.Outcome.SUCCEEDED
+            transaction.set_rollback(True)  # the result must not outlive a lost race
+        still_ours = ScoringJob.objects.filter(
+            pk=self.job.pk, status=ScoringJob.Status.RUNNING, lease_owner=self.lease_owner
+        ).exists()
+        # finish() refuses a job that staff asked to cancel while it ran.
+        return self.cancelled() if still_ours else self._superseded()
+
+    @transaction.atomic
+    def cancelled(self) -> str:
+        reason = ScoringJob.objects.filter(pk=self.job.pk).values_list("cancel_reason", flat=True).first() or ""
+        if not ScoringJob.fail(job_id=self.job.pk, lease_owner=self.lease_owner, code="cancelled",
+                               message=reason or "Cancelled by staff."):
+            return self._superseded()
+        self._record(JobAttempt.Outcome.CANCELLED)
+        return JobAttempt.Outcome.CANCELLED
+
+    @transaction.atomic
+    def rejected(self, exc: engine.ScoringRejected) -> str:
+        if not ScoringJob.fail(job_id=self.job.pk, lease_owner=self.lease_owner, code=exc.code, message=str(exc)):
+            return self._superseded()
+        self._record(JobAttempt.Outcome.REJECTED, error=exc)
+        return JobAttempt.Outcome.REJECTED
+
+    def failed(self, exc: Exception, tb: str) -> str:
+        message = f"{type(exc).__name__}: {exc}"
+        if self.job.attempts >= self.job.max_attempts:
+            with transaction.atomic():
+                if not ScoringJob.fail(job_id=self.job.pk, lease_owner=self.lease_owner,
+                                       code="attempts_exhausted", message=message):
+                    return self._superseded()
+                self._record(JobAttempt.Outcome.EXHAUSTED, error=exc, tb=tb)
+            raise PoisonMessage(f"job {self.job.pk} failed on its last attempt: {message}") from exc
+        delay = retry_delay_seconds(self.job.attempts)
+        with transaction.atomic():
+            if not ScoringJob.release(job_id=self.job.pk, lease_owner=self.lease_owner, delay_seconds=delay,
+                                      reason=f"{message} (retry in {delay:.1f}s)"):
+                return self._superseded()
+            self._record(JobAttempt.Outcome.FAILED, error=exc, tb=tb)
+            transaction.on_commit(partial(scoring_jobs_dispatch, job_ids=[self.job.pk], delay_seconds=delay))
+        return JobAttempt.Outcome.FAILED
+
+
+def _with_db_retry(record: Callable[[], str], *, seconds: float | None = None) -> str:
+    """Record an attempt's end, riding out a short database outage.
+
+    Giving up is safe too: the lease lapses and the relay hands the job on.
+    """
+    deadline = time.monotonic() + (seconds if seconds is not None else settings.SCORING_LEASE_SECONDS)
+    delay = 0.5
+    while True:
+        try:
+            result = record()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning("database unavailable while recording an attempt; retrying in %.1fs", delay)
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        return result
+
+
+# --- staff actions ------------------------------------------------------------------
+
+def scoring_job_cancel(*, job_id, user, reason: str) -> ScoringJob:
+    """Cancel a QUEUED job at once, or ask its worker to stop a RUNNING one."""
+    reason = reason.strip() or "Cancelled by staff."
+    if not (
+        ScoringJob.cancel_queued(job_id=job_id, actor=user.get_username(), reason=reason)
+        or ScoringJob.request_cancel(job_id=job_id, user=user, reason=reason)
+    ):
+        raise JobConflict("Only a queued or running job can be cancelled.")
+    return ScoringJob.objects.get(pk=job_id)
+
+
+@transaction.atomic
+def scoring_job_retry(*, job_id, user, reason: str) -> ScoringJob:
+    """Send a job that ended in ERROR back to QUEUED, with a fresh budget of attempts."""
     try:
-        outcome = scoring_evaluate(submission=job.submission)
-    except engine.ScoringRejected as exc:
-        ScoringJob.fail(job_id=job_id, worker_id=worker_id, code=exc.code, message=str(exc))
-        return
-    except Exception as exc:
-        if _after_transient_failure(job, worker_id, exc):
-            raise
-        return
-    try:
-        _record_result(job, worker_id, outcome)
-    except StaleLease:
-        logger.warning("job %s: lease lost to a newer attempt; result discarded", job_id)
+        with transaction.atomic():
+            retried = ScoringJob.retry(job_id=job_id, user=user, reason=reason.strip(),
+                                       extra_attempts=settings.SCORING_MAX_ATTEMPTS)
+    except IntegrityError:
+        raise JobConflict("The submission already has a queued or running job.") from None
+    if not retried:
+        raise JobConflict("Only a job in ERROR can be retried.")
+    transaction.on_commit(partial(scoring_jobs_dispatch, job_ids=[job_id]))
+    return ScoringJob.objects.get(pk=job_id)
 
 
-def _record_result(job: ScoringJob, worker_id: str, outcome: engine.Outcome) -> None:
-    with transaction.atomic():
-        result = score_result_create(submission=job.submission, outcome=outcome)
-        if not ScoringJob.finish(job_id=job.pk, worker_id=worker_id, result=result):
-            # Rolls the result back: a newer attempt owns the job now.
-            raise StaleLease(f"lease on job {job.pk} lost before its result was recorded")
+@transaction.atomic
+def submission_rescore(*, submission_id, user, reason: str = "") -> ScoringJob:
+    """A new job for a submitted submission; earlier jobs and results stay as they are."""
+    submission = Submission.objects.select_for_update().get(pk=submission_id)
+    if submission.status != Submission.Status.SUBMITTED:
+        raise ValidationError("Only a submitted submission can be rescored.")
+    job = scoring_job_create(submission=submission, requested_by=ScoringJob.RequestedBy.STAFF, user=user)
+    if reason.strip():
+        JobEvent.objects.filter(job=job, action=JobEvent.Action.CREATE).update(reason=reason.strip())
+    return job
 
 
-def _after_transient_failure(job: ScoringJob, worker_id: str, exc: Exception) -> bool:
-    """Release the job for another try, or fail it after the last attempt.
-    Returns True when another try should follow."""
-    message = f"{type(exc).__name__}: {exc}"
-    if job.attempts >= job.max_attempts:
-        ScoringJob.fail(job_id=job.pk, worker_id=worker_id, code="attempts_exhausted", message=message)
-        return False
-    return ScoringJob.release(job_id=job.pk, worker_id=worker_id, reason=message)
+@transaction.atomic
+def scoring_job_request(*, submission_id, user, requested_by: str = ScoringJob.RequestedBy.API,
+                        trace_id: str = "") -> tuple[ScoringJob, bool]:
+    """Ask for a submission to be scored; safe to repeat.
+
+    An in-progress submission is submitted (creating its job); otherwise the
+    active job is returned, or the latest one if none is active. Returns the
+    job and whether it was created by this call.
+    """
+    submission = Submission.objects.select_for_update().get(pk=submission_id, owner=user)
+    if submission.status == Submission.Status.IN_PROGRESS:
+        submission_lock(submission=submission, user=user)
+        job = scoring_job_create(submission=submission, requested_by=requested_by, user=user, trace_id=trace_id)
+        return job, True
+    job = ScoringJob.objects.filter(submission=submission).order_by("-created_at").first()
+    if job is None:  # submitted but never given a job (cannot happen through submit; be safe)
+        return scoring_job_create(submission=submission, requested_by=requested_by, user=user,
+                                  trace_id=trace_id), True
+    return job, False
+

@@ -35,11 +35,13 @@ PIDS+=("$LOCALSTACK_PID")
 
 "$PY" manage.py runworkers >var/log/worker.log 2>&1 &
 PIDS+=("$!")
+"$PY" manage.py runrelay >var/log/relay.log 2>&1 &
+PIDS+=("$!")
 "$PY" manage.py runserver "127.0.0.1:$WEB_PORT" --noreload &
 PIDS+=("$!")
 
 log "web:    http://127.0.0.1:$WEB_PORT/   admin: http://127.0.0.1:$WEB_PORT/admin/"
-log "logs:   var/log/worker.log, var/log/localstack.log"
+log "logs:   var/log/worker.log, var/log/relay.log, var/log/localstack.log"
 log "Ctrl-C stops everything."
 wait -n "${PIDS[@]}" || true
 log "a process exited; shutting down"

@@ -19,13 +19,13 @@ def _variables_read_by_settings() -> set[str]:
 
 def test_compose_has_every_service_of_the_system():
     services = _compose()["services"]
-    assert {"postgres", "localstack", "setup", "web", "worker"} <= set(services)
+    assert {"postgres", "localstack", "setup", "web", "worker", "relay"} <= set(services)
 
 
 def test_app_services_share_one_environment_of_real_settings():
     services = _compose()["services"]
-    environments = [services[name]["environment"] for name in ("setup", "web", "worker")]
-    assert environments[0] == environments[1] == environments[2]
+    environments = [services[name]["environment"] for name in ("setup", "web", "worker", "relay")]
+    assert all(env == environments[0] for env in environments)
     assert set(environments[0]) <= _variables_read_by_settings(), "compose sets a variable settings never reads"
 
 

@@ -1,11 +1,26 @@
 import json
 from base64 import b64decode
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from jobs.models import JobEvent, ScoringJob
-from jobs.services import scoring_job_run, submission_submit
+from jobs.leases import lease_keeper
+from jobs.models import JobAttempt, JobEvent, ScoringJob
+from jobs.services import (
+    JobConflict,
+    PoisonMessage,
+    retry_delay_seconds,
+    scoring_job_cancel,
+    scoring_job_request,
+    scoring_job_retry,
+    scoring_job_run,
+    submission_rescore,
+    submission_submit,
+)
+from jobs.tests.factories import queued_job
+from scoring import engine
 from submissions.models import Submission
 from submissions.services import SubmissionConflict
 from submissions.tests.factories import SubmissionFactory, UserFactory
@@ -13,10 +28,22 @@ from submissions.tests.factories import SubmissionFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def _queued_job(django_capture_on_commit_callbacks) -> ScoringJob:
-    submission = SubmissionFactory()
-    with django_capture_on_commit_callbacks(execute=False):
-        return submission_submit(submission_id=submission.pk, user=submission.owner)
+@pytest.fixture
+def staff():
+    return UserFactory(username="staffer", is_staff=True)
+
+
+def _fail_with(monkeypatch, *exceptions):
+    """Make the scorer raise the given exceptions in turn, then score normally."""
+    remaining = list(exceptions)
+    real = __import__("jobs.services", fromlist=["scoring_evaluate"]).scoring_evaluate
+
+    def scorer(*, submission):
+        if remaining:
+            raise remaining.pop(0)
+        return real(submission=submission)
+
+    monkeypatch.setattr("jobs.services.scoring_evaluate", scorer)
 
 
 def test_submit_locks_the_submission_and_creates_a_queued_job(django_capture_on_commit_callbacks):
@@ -26,22 +53,20 @@ def test_submit_locks_the_submission_and_creates_a_queued_job(django_capture_on_
     submission.refresh_from_db()
     assert submission.status == Submission.Status.SUBMITTED
     assert job.status == ScoringJob.Status.QUEUED
-    assert job.submission_id == submission.pk
+    assert job.requested_by == ScoringJob.RequestedBy.LEARNER and job.requested_by_user == submission.owner
     # Nothing is sent before the transaction commits.
     assert len(callbacks) == 1
     assert job.dispatched_at is None
 
 
-def test_submit_twice_is_refused_and_creates_no_second_job(django_capture_on_commit_callbacks):
-    submission = SubmissionFactory()
-    with django_capture_on_commit_callbacks(execute=False):
-        submission_submit(submission_id=submission.pk, user=submission.owner)
-        with pytest.raises(SubmissionConflict):
-            submission_submit(submission_id=submission.pk, user=submission.owner)
-    assert ScoringJob.objects.filter(submission=submission).count() == 1
+def test_submit_twice_is_refused_and_creates_no_second_job():
+    job = queued_job()
+    with pytest.raises(SubmissionConflict):
+        submission_submit(submission_id=job.submission_id, user=job.submission.owner)
+    assert ScoringJob.objects.filter(submission=job.submission).count() == 1
 
 
-def test_submit_of_an_empty_submission_is_refused_and_rolls_back(django_capture_on_commit_callbacks):
+def test_submit_of_an_empty_submission_is_refused_and_rolls_back():
     submission = SubmissionFactory(source_code="  ", documentation="")
     with pytest.raises(ValidationError):
         submission_submit(submission_id=submission.pk, user=submission.owner)
@@ -56,7 +81,7 @@ def test_submit_of_someone_elses_submission_finds_nothing():
         submission_submit(submission_id=submission.pk, user=UserFactory())
 
 
-def test_dispatch_after_commit_sends_the_job_id_to_sqs(django_capture_on_commit_callbacks, sqs, scoring_queue_url):
+def test_dispatch_after_commit_sends_only_ids_to_sqs(django_capture_on_commit_callbacks, sqs, scoring_queue_url):
     submission = SubmissionFactory()
     with django_capture_on_commit_callbacks(execute=True):
         job = submission_submit(submission_id=submission.pk, user=submission.owner)
@@ -64,57 +89,181 @@ def test_dispatch_after_commit_sends_the_job_id_to_sqs(django_capture_on_commit_
     assert job.dispatched_at is not None
     messages = sqs.receive_message(QueueUrl=scoring_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
     bodies = [json.loads(b64decode(m["Body"])) for m in messages.get("Messages", [])]
-    assert [(b["actor_name"], b["args"]) for b in bodies] == [("score_job", [str(job.pk)])]
+    assert [(b["actor_name"], b["args"], b["kwargs"]) for b in bodies] == [
+        ("score_job", [str(job.pk)], {"trace_id": job.trace_id})
+    ]
 
 
-def test_run_scores_the_job_and_records_the_result(django_capture_on_commit_callbacks):
-    job = _queued_job(django_capture_on_commit_callbacks)
-    scoring_job_run(job_id=job.pk, worker_id="w1")
+def test_run_scores_the_job_and_records_result_attempt_and_history():
+    job = queued_job()
+    assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.SUCCEEDED
     job.refresh_from_db()
-    assert job.status == ScoringJob.Status.DONE
-    assert job.attempts == 1
-    assert 0 <= job.result.total <= 100
-    assert job.result.input_hash
-    transitions = list(JobEvent.objects.filter(job=job).values_list("from_status", "to_status", "actor"))
-    assert transitions == [("", "QUEUED", job.submission.owner.username), ("QUEUED", "RUNNING", "w1"),
-                           ("RUNNING", "DONE", "w1")]
+    assert (job.status, job.attempts) == (ScoringJob.Status.DONE, 1)
+    assert 0 <= job.result.total <= 100 and job.result.input_hash
+    attempt = JobAttempt.objects.get(job=job)
+    assert (attempt.number, attempt.outcome) == (1, JobAttempt.Outcome.SUCCEEDED)
+    assert attempt.worker_id == job.lease_owner and attempt.finished_at >= attempt.started_at
+    actions = list(JobEvent.objects.filter(job=job).values_list("action", "from_status", "to_status"))
+    assert actions == [("CREATE", "", "QUEUED"), ("CLAIM", "QUEUED", "RUNNING"), ("FINISH", "RUNNING", "DONE")]
 
 
-def test_duplicate_delivery_records_exactly_one_result(django_capture_on_commit_callbacks):
-    job = _queued_job(django_capture_on_commit_callbacks)
-    scoring_job_run(job_id=job.pk, worker_id="w1")
-    scoring_job_run(job_id=job.pk, worker_id="w2")
+def test_duplicate_delivery_records_exactly_one_result():
+    job = queued_job()
+    assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.SUCCEEDED
+    assert scoring_job_run(job_id=job.pk) == "duplicate"
     job.refresh_from_db()
     assert job.attempts == 1
     assert job.submission.results.count() == 1
 
 
-def test_a_worker_that_lost_its_lease_cannot_record_a_result(django_capture_on_commit_callbacks):
-    job = _queued_job(django_capture_on_commit_callbacks)
-    assert ScoringJob.claim(job_id=job.pk, worker_id="old", lease_seconds=60)
-    # The lease expires and a newer attempt takes the job over.
-    ScoringJob.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
-    assert ScoringJob.claim(job_id=job.pk, worker_id="new", lease_seconds=60)
-    assert not ScoringJob.finish(job_id=job.pk, worker_id="old", result=None)
+def test_unknown_job_is_a_harmless_duplicate():
+    assert scoring_job_run(job_id="00000000-0000-0000-0000-000000000000") == "duplicate"
+
+
+def test_a_worker_that_lost_its_lease_cannot_record_a_result():
+    job = queued_job()
+    assert ScoringJob.claim(job_id=job.pk, lease_owner="old", lease_seconds=60)
+    # The relay decided "old" was dead and a newer attempt took the job over.
+    ScoringJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert ScoringJob.expire_lease(job_id=job.pk, lease_owner="old", requeue=True, reason="test")
+    assert ScoringJob.claim(job_id=job.pk, lease_owner="new", lease_seconds=60)
+    assert not ScoringJob.finish(job_id=job.pk, lease_owner="old", result=None)
     job.refresh_from_db()
     assert (job.status, job.lease_owner, job.attempts) == (ScoringJob.Status.RUNNING, "new", 2)
 
 
-def test_transient_failure_releases_the_job_then_fails_after_the_last_attempt(
-    django_capture_on_commit_callbacks, monkeypatch
+def test_transient_failure_releases_with_backoff_and_sends_a_delayed_retry(
+    monkeypatch, django_capture_on_commit_callbacks
 ):
-    job = _queued_job(django_capture_on_commit_callbacks)
-
-    def unavailable(**kwargs):
-        raise ConnectionError("storage unavailable")
-
-    monkeypatch.setattr("jobs.services.scoring_evaluate", unavailable)
-    for attempt in range(1, job.max_attempts):
-        with pytest.raises(ConnectionError):
-            scoring_job_run(job_id=job.pk, worker_id=f"w{attempt}")
-        job.refresh_from_db()
-        assert (job.status, job.attempts) == (ScoringJob.Status.QUEUED, attempt)
-    scoring_job_run(job_id=job.pk, worker_id="last")  # the last attempt does not raise: nothing to retry
+    job = queued_job()
+    _fail_with(monkeypatch, ConnectionError("storage unavailable"))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.FAILED
     job.refresh_from_db()
-    assert (job.status, job.error_code) == (ScoringJob.Status.ERROR, "attempts_exhausted")
-    assert "storage unavailable" in job.error_message
+    assert (job.status, job.attempts, job.dispatched_at) == (ScoringJob.Status.QUEUED, 1, None)
+    delay = (job.available_at - timezone.now()).total_seconds()
+    assert 0 < delay <= 2  # first backoff: base 2 s with jitter in [1, 2]
+    assert len(callbacks) == 1  # the delayed message goes out after commit
+    attempt = JobAttempt.objects.get(job=job)
+    assert attempt.outcome == JobAttempt.Outcome.FAILED
+    assert attempt.error_class == "builtins.ConnectionError" and "storage unavailable" in attempt.error_message
+    assert "ConnectionError" in attempt.traceback
+    # Not due yet: an early delivery is refused.
+    assert scoring_job_run(job_id=job.pk) == "duplicate"
+
+
+def test_last_failed_attempt_ends_in_error_and_poisons_the_message(monkeypatch):
+    job = queued_job()
+    _fail_with(monkeypatch, *[RuntimeError("boom")] * 5)
+    for _ in range(job.max_attempts - 1):
+        assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.FAILED
+        ScoringJob.objects.filter(pk=job.pk).update(available_at=timezone.now())  # skip the backoff
+    with pytest.raises(PoisonMessage):
+        scoring_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.attempts) == (ScoringJob.Status.ERROR, "attempts_exhausted", 3)
+    outcomes = list(JobAttempt.objects.filter(job=job).values_list("outcome", flat=True))
+    assert outcomes == ["FAILED", "FAILED", "EXHAUSTED"]
+    assert scoring_job_run(job_id=job.pk) == "duplicate"
+
+
+def test_permanent_failure_fails_fast_with_its_code(monkeypatch):
+    job = queued_job()
+    _fail_with(monkeypatch, engine.ScoringRejected("input_too_large", "The submission is too large to score."))
+    assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.REJECTED
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.attempts) == (ScoringJob.Status.ERROR, "input_too_large", 1)
+
+
+@pytest.mark.parametrize("attempt", range(1, 15))
+def test_retry_delays_grow_and_stay_within_sqs_limits(attempt, settings):
+    settings.SCORING_RETRY_MAX_SECONDS = 900
+    delays = [retry_delay_seconds(attempt) for _ in range(50)]
+    ceiling = min(900, settings.SCORING_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    assert all(ceiling / 2 <= d <= ceiling <= 900 for d in delays)
+
+
+def test_cancel_of_a_queued_job_ends_it_at_once(staff):
+    job = queued_job()
+    scoring_job_cancel(job_id=job.pk, user=staff, reason="wrong assignment")
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.error_message) == (ScoringJob.Status.ERROR, "cancelled", "wrong assignment")
+    assert scoring_job_run(job_id=job.pk) == "duplicate"
+    event = JobEvent.objects.get(job=job, action=JobEvent.Action.CANCEL)
+    assert (event.actor, event.reason) == ("staffer", "wrong assignment")
+
+
+def test_cancel_of_a_running_job_is_seen_by_its_worker(staff, monkeypatch):
+    job = queued_job()
+
+    def scorer_cancelled_midway(*, submission):
+        scoring_job_cancel(job_id=job.pk, user=staff, reason="stop it")
+        lease_keeper.beat()  # the heartbeat carries the request to the run
+        return engine.score(engine.SubmissionInput(source_code="x = 1", documentation=""))
+
+    monkeypatch.setattr("jobs.services.scoring_evaluate", scorer_cancelled_midway)
+    assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.CANCELLED
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.result) == (ScoringJob.Status.ERROR, "cancelled", None)
+    assert not job.submission.results.exists()
+
+
+def test_cancel_requested_after_scoring_still_wins_over_the_result(staff, monkeypatch):
+    job = queued_job()
+
+    def scorer_then_cancel(*, submission):
+        scoring_job_cancel(job_id=job.pk, user=staff, reason="too late?")  # no heartbeat in between
+        return engine.score(engine.SubmissionInput(source_code="x = 1", documentation=""))
+
+    monkeypatch.setattr("jobs.services.scoring_evaluate", scorer_then_cancel)
+    assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.CANCELLED
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (ScoringJob.Status.ERROR, "cancelled")
+    assert not job.submission.results.exists()
+
+
+def test_cancel_of_a_finished_job_is_refused(staff):
+    job = queued_job()
+    scoring_job_run(job_id=job.pk)
+    with pytest.raises(JobConflict):
+        scoring_job_cancel(job_id=job.pk, user=staff, reason="")
+
+
+def test_staff_retry_requeues_an_errored_job_with_fresh_attempts(staff, monkeypatch):
+    job = queued_job()
+    _fail_with(monkeypatch, engine.ScoringRejected("bad", "bad input"))
+    scoring_job_run(job_id=job.pk)
+    retried = scoring_job_retry(job_id=job.pk, user=staff, reason="engine fixed")
+    assert (retried.status, retried.error_code, retried.max_attempts) == (ScoringJob.Status.QUEUED, "", 4)
+    assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.SUCCEEDED
+    assert list(JobAttempt.objects.filter(job=job).values_list("number", "outcome")) == [
+        (1, "REJECTED"), (2, "SUCCEEDED"),
+    ]
+    with pytest.raises(JobConflict):
+        scoring_job_retry(job_id=job.pk, user=staff, reason="")
+
+
+def test_rescore_creates_a_new_job_and_keeps_the_first_result(staff):
+    job = queued_job()
+    scoring_job_run(job_id=job.pk)
+    first_result = ScoringJob.objects.get(pk=job.pk).result
+    second = submission_rescore(submission_id=job.submission_id, user=staff, reason="rubric changed")
+    assert second.pk != job.pk and second.requested_by == ScoringJob.RequestedBy.STAFF
+    scoring_job_run(job_id=second.pk)
+    assert ScoringJob.objects.get(pk=job.pk).result == first_result
+    assert job.submission.results.count() == 2
+
+
+def test_a_submission_has_at_most_one_active_job(staff):
+    job = queued_job()
+    with pytest.raises(JobConflict):
+        submission_rescore(submission_id=job.submission_id, user=staff)
+    assert ScoringJob.objects.filter(submission=job.submission).count() == 1
+
+
+def test_request_submits_once_then_returns_the_same_job():
+    submission = SubmissionFactory()
+    job, created = scoring_job_request(submission_id=submission.pk, user=submission.owner)
+    again, created_again = scoring_job_request(submission_id=submission.pk, user=submission.owner)
+    assert (created, created_again, again.pk) == (True, False, job.pk)
+    assert job.requested_by == ScoringJob.RequestedBy.API

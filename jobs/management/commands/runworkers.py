@@ -24,6 +24,9 @@ class Command(BaseCommand):
             "--path", str(settings.BASE_DIR),
             "--processes", str(processes or settings.WORKER_PROCESSES),
             "--threads", str(threads or settings.WORKER_THREADS),
+            # On SIGTERM, in-flight jobs get this long to finish; past it their
+            # leases lapse and the relay hands them to another worker.
+            "--worker-shutdown-timeout", "30000",
         ]
         state = {"stopping": False, "child": None}
 

@@ -1,0 +1,72 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from jobs.models import JobAttempt, ScoringJob
+from jobs.relay import relay_sweep
+from jobs.services import scoring_job_run
+from jobs.tests.factories import queued_job
+
+pytestmark = pytest.mark.django_db
+
+
+def _age(job, **fields):
+    ScoringJob.objects.filter(pk=job.pk).update(**fields)
+
+
+def test_relay_dispatches_a_job_that_was_committed_but_never_sent(scoring_queue_url, sqs):
+    job = queued_job()  # inside the test transaction: on_commit never runs, as if the process died
+    assert relay_sweep().dispatched == 0  # too fresh: its own on_commit may still be sending
+    _age(job, available_at=timezone.now() - timedelta(seconds=10))
+    report = relay_sweep()
+    assert report.dispatched == 1
+    job.refresh_from_db()
+    assert job.dispatched_at is not None
+    assert relay_sweep().dispatched == 0
+
+
+def test_relay_resends_a_job_whose_message_went_missing(settings, scoring_queue_url):
+    job = queued_job()
+    long_ago = timezone.now() - timedelta(seconds=settings.RELAY_REDISPATCH_AFTER_SECONDS + 5)
+    _age(job, available_at=long_ago, dispatched_at=long_ago)
+    assert relay_sweep().redispatched == 1
+    assert relay_sweep().redispatched == 0
+
+
+def test_relay_requeues_a_job_whose_worker_died(scoring_queue_url):
+    job = queued_job()
+    assert ScoringJob.claim(job_id=job.pk, lease_owner="dead-worker", lease_seconds=30)
+    assert relay_sweep().requeued == 0  # lease still valid
+    _age(job, lease_expires_at=timezone.now() - timedelta(seconds=1))
+    report = relay_sweep()
+    assert report.requeued == 1
+    job.refresh_from_db()
+    assert (job.status, job.lease_owner) == (ScoringJob.Status.QUEUED, "")
+    assert job.dispatched_at is None  # sent after the sweep's commit, which the test transaction never does
+    lost = JobAttempt.objects.get(job=job)
+    assert (lost.number, lost.outcome, lost.worker_id) == (1, JobAttempt.Outcome.LOST, "dead-worker")
+    assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.SUCCEEDED
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (ScoringJob.Status.DONE, 2)
+
+
+def test_relay_fails_a_job_whose_last_attempt_was_lost():
+    job = queued_job()
+    _age(job, max_attempts=1)
+    ScoringJob.claim(job_id=job.pk, lease_owner="dead-worker", lease_seconds=30)
+    _age(job, lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert relay_sweep().failed == 1
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (ScoringJob.Status.ERROR, "lease_expired")
+
+
+def test_relay_ends_a_cancelled_job_whose_worker_died():
+    job = queued_job()
+    ScoringJob.claim(job_id=job.pk, lease_owner="dead-worker", lease_seconds=30)
+    _age(job, lease_expires_at=timezone.now() - timedelta(seconds=1), cancel_requested_at=timezone.now(),
+         cancel_reason="duplicate submission")
+    relay_sweep()
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.error_message) == (ScoringJob.Status.ERROR, "cancelled",
+                                                              "duplicate submission")
