@@ -1,11 +1,5 @@
 """Fixtures shared by every app's tests: real S3/SQS clients and worker processes."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -14,10 +8,9 @@ from django.db import connection
 
 from feedback_site import aws
 from feedback_site.broker import ensure_queues, sqs_queue_name
+from feedback_site.testing.processes import ManagedProcess, wait_until  # noqa: F401 (tests import wait_until)
 from jobs.actors import SCORING_QUEUE
 from submissions.storage import ensure_bucket
-
-ROOT = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
@@ -52,45 +45,18 @@ def database_url_of_test_db() -> str:
     return f"postgres://{user}:{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-class WorkerProcess:
-    """A real `manage.py <command>` process on the test database."""
-
-    def __init__(self, *args: str, log_path: Path):
-        env = {**os.environ, "DATABASE_URL": database_url_of_test_db(), "PYTHONUNBUFFERED": "1"}
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), *args],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, timeout: float = 20) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._log.close()
-
-
 @pytest.fixture
 def start_worker(tmp_path, transactional_db, aws_resources):
-    """Start `manage.py rundramatiq` processes; they are stopped after the test."""
-    started: list[WorkerProcess] = []
+    """Start real `manage.py rundramatiq` processes on the test database; stopped after the test.
 
-    def start(*extra: str) -> WorkerProcess:
-        worker = WorkerProcess(
+    ``env`` overrides settings of that process (e.g. a shorter lease)."""
+    started: list[ManagedProcess] = []
+
+    def start(*extra: str, env: dict[str, str] | None = None) -> ManagedProcess:
+        worker = ManagedProcess(
             "rundramatiq", "--processes", "1", "--threads", "2", *extra,
             log_path=tmp_path / f"worker-{len(started)}.log",
+            env={"DATABASE_URL": database_url_of_test_db(), **(env or {})},
         )
         started.append(worker)
         return worker
@@ -100,14 +66,22 @@ def start_worker(tmp_path, transactional_db, aws_resources):
         worker.stop()
 
 
-def wait_until(predicate, *, timeout: float, interval: float = 0.2, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+@pytest.fixture
+def start_relay(tmp_path, transactional_db, aws_resources):
+    """Start a real `manage.py runrelay` process on the test database."""
+    started: list[ManagedProcess] = []
+
+    def start(env: dict[str, str] | None = None) -> ManagedProcess:
+        relay = ManagedProcess(
+            "runrelay", log_path=tmp_path / f"relay-{len(started)}.log",
+            env={"DATABASE_URL": database_url_of_test_db(), "RELAY_INTERVAL_SECONDS": "1", **(env or {})},
+        )
+        started.append(relay)
+        return relay
+
+    yield start
+    for relay in started:
+        relay.stop()
 
 
 @pytest.fixture(autouse=True)

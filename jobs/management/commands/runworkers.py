@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 break
             # A worker that ran for a while gets restarted at once; one that
             # keeps dying at start-up backs off so it cannot spin.
-            delay = 1.0 if time.monotonic() - started > 60 else min(delay * 2, 30.0)
+            delay = 1.0 if time.monotonic() - started > 10 else min(delay * 2, 30.0)
             self.stderr.write(f"workers exited with {code}; restarting in {delay:.0f}s")
             time.sleep(delay)
         self.stdout.write("workers stopped")

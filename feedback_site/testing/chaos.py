@@ -1,0 +1,57 @@
+"""A scorer for pipeline tests and the soak, scripted by the submission's first line.
+
+    # chaos: sleep=8        sleep 8 s, then score normally
+    # chaos: fail=2         raise a transient error on the first 2 tries
+    # chaos: fail=99        always raise (a poison job)
+    # chaos: reject         raise ScoringRejected (a permanent failure)
+
+Tries are counted in files under CHAOS_STATE_DIR, so the count is shared by
+every worker process of a test. Selected in worker processes with
+SCORER=feedback_site.testing.chaos.ChaosScorer.
+"""
+
+import hashlib
+import os
+import re
+import time
+from pathlib import Path
+
+from scoring import engine
+
+DIRECTIVE = re.compile(r"#\s*chaos:\s*(\w+)(?:=([\d.]+))?")
+
+
+class ChaosError(ConnectionError):
+    """Looks like a transient infrastructure failure."""
+
+
+def _tries_so_far(source_code: str) -> int:
+    state = Path(os.environ.get("CHAOS_STATE_DIR", "/tmp/feedback-chaos"))  # noqa: S108 (tests only)
+    state.mkdir(parents=True, exist_ok=True)
+    counter = state / hashlib.sha256(source_code.encode()).hexdigest()
+    with counter.open("a") as handle:
+        handle.write("x")
+    return counter.stat().st_size - 1
+
+
+def apply_chaos(source_code: str) -> None:
+    match = DIRECTIVE.search(source_code.splitlines()[0] if source_code else "")
+    if not match:
+        return
+    action, value = match.group(1), match.group(2)
+    if action == "sleep":
+        time.sleep(float(value))
+    elif action == "fail" and _tries_so_far(source_code) < int(value):
+        raise ChaosError(f"chaos: injected failure ({value} wanted)")
+    elif action == "reject":
+        raise engine.ScoringRejected("chaos_rejected", "chaos: this input can never be scored")
+
+
+class ChaosScorer:
+    """The real engine, preceded by the submission's scripted trouble."""
+
+    def score(self, data, rubric):
+        from scoring.scorers import EngineScorer
+
+        apply_chaos(data.source_code)
+        return EngineScorer().score(data, rubric)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run one benchmark from bench/ with the services it needs:
+#   bash scripts/bench.sh soak --jobs 2000
+# Installs, makes PostgreSQL available, starts its own LocalStack on
+# 127.0.0.1:${BENCH_LOCALSTACK_PORT:-4590}, runs `python -m bench.<name>`, stops what it started.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+name="${1:?usage: scripts/bench.sh <benchmark> [args]}"; shift
+port="${BENCH_LOCALSTACK_PORT:-4590}"
+mkdir -p var/log var/static
+
+ensure_app_venv
+ensure_localstack_venv
+LOCALSTACK_PID=""
+cleanup() { trap - INT TERM EXIT; stop_pid "$LOCALSTACK_PID"; stop_postgres_if_started; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ensure_postgres
+BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-${DATABASE_URL%/*}/feedback_bench}"
+start_localstack "$port" "$ROOT/var/localstack-bench" "$ROOT/var/log/localstack-bench.log"
+
+export DATABASE_URL="$BENCH_DATABASE_URL" AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 S3_BUCKET=feedback-bench-files
+export DJANGO_SETTINGS_MODULE=feedback_site.settings PYTHONUNBUFFERED=1
+"$PY" -m "bench.$name" "$@"
