@@ -180,6 +180,9 @@ RELAY_REDISPATCH_AFTER_SECONDS = env_int("RELAY_REDISPATCH_AFTER_SECONDS", 300, 
 RELAY_BATCH_SIZE = env_int("RELAY_BATCH_SIZE", 500, minimum=1, maximum=10000)
 
 # --- Scoring engine ---------------------------------------------------------
+# Dotted path of the Scorer class; the default is the static-analysis engine
+# (deterministic, no network). A wrong path fails `manage.py check` (scoring.E001).
+SCORER = env_str("SCORER", "scoring.scorers.EngineScorer")
 
 # --- Learner pages and uploads ------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""One module per rubric criterion; each maps a Workspace to (ratio, Findings)."""

@@ -1,0 +1,257 @@
+"""Code quality: syntax, lint (pyflakes), complexity and length (radon),
+naming, docstrings; lizard's language-neutral metrics for other languages."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import lizard
+from pyflakes import checker as pyflakes_checker
+from radon.complexity import cc_rank
+from radon.visitors import ComplexityVisitor
+
+from ..findings import Findings
+from ..types import CODE_QUALITY, ERROR, INFO, WARNING
+from ..workspace import PythonSource, Text, Workspace
+from .python_ast import FUNCTION_NODES, public_definitions, walk_with_function_flag
+
+COMPLEXITY_WARNING = 10  # radon rank C starts at 11
+COMPLEXITY_ERROR = 20
+FUNCTION_LINES_WARNING = 50
+NESTING_WARNING = 4  # lizard's nesting depth inside a function
+LONG_LINE = 120
+MIN_COMMENT_RATIO = 0.05
+SYNTAX_ERROR_RATIO = 0.2  # what a file that does not parse keeps
+
+PYFLAKES_ERRORS = {
+    "UndefinedName", "UndefinedLocal", "UndefinedExport", "ReturnOutsideFunction", "YieldOutsideFunction",
+    "ContinueOutsideLoop", "BreakOutsideLoop", "DuplicateArgument", "TwoStarredExpressions",
+    "DefaultExceptNotLast",
+}
+PYFLAKES_SUGGESTIONS = {
+    "UnusedImport": "Remove the import, or use what it imports.",
+    "UnusedVariable": "Remove the assignment, or use the value.",
+    "UndefinedName": "Define the name before using it, fix its spelling, or import it.",
+    "UndefinedLocal": "Assign the local variable before reading it.",
+    "RedefinedWhileUnused": "Remove the earlier definition or give one of them another name.",
+    "ImportStarUsed": "Import the names you need explicitly.",
+    "ImportStarUsage": "Import the names you need explicitly.",
+    "FStringMissingPlaceholders": "Remove the f prefix, or add the {placeholders} you meant.",
+    "IsLiteral": "Compare values with == and !=; `is` compares identity.",
+}
+
+SNAKE = re.compile(r"^_*[a-z][a-z0-9_]*$|^_+$")
+UPPER = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+CAPWORDS = re.compile(r"^_*[A-Z][a-zA-Z0-9]*$")
+# Names frameworks impose (unittest, ast visitors): not the learner's choice.
+IMPOSED_FUNCTION_NAMES = re.compile(
+    r"^(setUp|tearDown|setUpClass|tearDownClass|setUpModule|tearDownModule|asyncSetUp|asyncTearDown"
+    r"|(visit|depart|generic_visit)_?\w*)$"
+)
+AMBIGUOUS = {"l", "O", "I"}
+
+_KEBAB = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def analyse(ws: Workspace) -> tuple[float, Findings]:
+    findings = Findings(CODE_QUALITY)
+    if not ws.has_code:
+        findings.add("code.missing", ERROR, "No source code was submitted.", "Add your code to the submission.")
+        return 0.0, findings
+    weighted: list[tuple[float, int]] = []
+    for piece in ws.unanalysed:
+        if piece.criterion == CODE_QUALITY:
+            findings.add("input.unreadable", ERROR, piece.message, piece.suggestion, file=piece.name,
+                         line=piece.line, penalty=1.0)
+            weighted.append((findings.ratio(piece.name), _weight(ws.line_counts.get(piece.name, 1))))
+    for source in ws.python:
+        _python_file(source, findings)
+        weighted.append((findings.ratio(source.name), _weight(len(source.lines))))
+    for text in ws.other_code:
+        _lizard_file(text, findings)
+        weighted.append((findings.ratio(text.name), _weight(len(text.lines))))
+    ratio = sum(r * w for r, w in weighted) / sum(w for _, w in weighted)
+    return ratio, findings
+
+
+def _weight(lines: int) -> int:
+    """A file's share of the criterion: its size, within bounds, so neither a
+    one-line helper nor a huge file decides everything."""
+    return min(max(lines, 20), 1000)
+
+
+def _python_file(source: PythonSource, findings: Findings) -> None:
+    if source.syntax_error is not None:
+        message, line = source.syntax_error
+        findings.add(
+            "syntax.error", ERROR, f"Syntax error: {message}.",
+            "Fix the syntax first: the rest of the analysis needs code that parses.",
+            file=source.name, line=line, penalty=1.0 - SYNTAX_ERROR_RATIO,
+        )
+        return
+    tree = source.tree
+    try:
+        _structure(source, tree, findings)
+        _lint(source, tree, findings)
+        _complexity(source, tree, findings)
+        _naming(source, tree, findings)
+        _docstrings(source, tree, findings)
+    except RecursionError:
+        findings.add("input.too-deep", ERROR, f"{source.name} is nested too deeply to analyse completely.",
+                     "Flatten the deeply nested expressions or blocks.", file=source.name, line=1, penalty=0.5)
+
+
+def _structure(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
+    if tree.body and not any(isinstance(node, (*FUNCTION_NODES, ast.ClassDef)) for node in ast.walk(tree)):
+        findings.add("structure.no-functions", INFO, f"{source.name} defines no functions or classes.",
+                     "Put the logic into functions with clear names and docstrings, and call them from a short "
+                     "main block.", file=source.name, line=1, penalty=0.15)
+
+
+def _lint(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
+    messages = pyflakes_checker.Checker(tree, filename=source.name).messages
+    for msg in sorted(messages, key=lambda m: (m.lineno, m.col, type(m).__name__)):
+        kind = type(msg).__name__
+        is_error = kind in PYFLAKES_ERRORS
+        findings.add(
+            f"lint.{_KEBAB.sub('-', kind).lower()}",
+            ERROR if is_error else WARNING,
+            f"{msg.message % msg.message_args}.".replace("..", "."),
+            PYFLAKES_SUGGESTIONS.get(kind, "Fix what the linter reports."),
+            file=source.name, line=msg.lineno, penalty=0.1 if is_error else 0.04, cap=0.5,
+        )
+    if not messages:
+        findings.strengths.append(f"{source.name}: no lint findings.")
+
+
+def _complexity(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
+    visitor = ComplexityVisitor.from_ast(tree)
+    blocks = list(visitor.functions)
+    for cls in visitor.classes:
+        blocks.extend(cls.methods)
+    worst = 0
+    for block in sorted(blocks, key=lambda b: (b.lineno, b.fullname)):
+        worst = max(worst, block.complexity)
+        if block.complexity > COMPLEXITY_WARNING:
+            is_error = block.complexity > COMPLEXITY_ERROR
+            findings.add(
+                "complexity.cyclomatic", ERROR if is_error else WARNING,
+                f"`{block.fullname}` has cyclomatic complexity {block.complexity} (rank {cc_rank(block.complexity)}).",
+                f"Split it into smaller functions or simplify its branches; aim for {COMPLEXITY_WARNING} or less.",
+                file=source.name, line=block.lineno, penalty=0.1 if is_error else 0.05, cap=0.3,
+            )
+        length = block.endline - block.lineno + 1
+        if length > FUNCTION_LINES_WARNING:
+            findings.add(
+                "length.function", WARNING, f"`{block.fullname}` is {length} lines long.",
+                f"Extract parts of it into well-named helpers; aim for under {FUNCTION_LINES_WARNING} lines.",
+                file=source.name, line=block.lineno, penalty=0.03, cap=0.15,
+            )
+    if blocks and worst <= COMPLEXITY_WARNING:
+        findings.strengths.append(f"{source.name}: functions are simple (highest cyclomatic complexity {worst}).")
+
+
+def _naming(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
+    reported: set[str] = set()
+
+    def report(rule: str, name: str, line: int, message: str, suggestion: str) -> None:
+        if name not in reported:
+            reported.add(name)
+            findings.add(rule, INFO, message, suggestion, file=source.name, line=line, penalty=0.02, cap=0.1)
+
+    for node, in_function in walk_with_function_flag(tree):
+        for name, line, kind in _names_of(node, in_function):
+            if name in AMBIGUOUS:
+                report("naming.ambiguous", name, line, f"`{name}` is easily confused with 1 or 0.",
+                       "Use a descriptive name.")
+            elif not _conventional(name, kind):
+                expected = "CapWords" if kind == "class" else "snake_case"
+                report("naming.convention", name, line, f"{kind.capitalize()} name `{name}` is not {expected}.",
+                       f"Rename it in {expected} (PEP 8).")
+
+
+def _names_of(node: ast.AST, in_function: bool):
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        yield node.name, node.lineno, "function"
+        args = node.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None and arg.arg not in ("self", "cls"):
+                yield arg.arg, arg.lineno, "argument"
+    elif isinstance(node, ast.ClassDef):
+        yield node.name, node.lineno, "class"
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        yield node.id, node.lineno, "variable" if in_function else "module variable"
+
+
+def _conventional(name: str, kind: str) -> bool:
+    if kind == "class":
+        return bool(CAPWORDS.match(name))
+    if kind == "function":
+        return bool(SNAKE.match(name) or IMPOSED_FUNCTION_NAMES.match(name))
+    if kind == "module variable":  # constants, and aliases of classes or types
+        return bool(SNAKE.match(name) or UPPER.match(name) or CAPWORDS.match(name))
+    return bool(SNAKE.match(name) or UPPER.match(name))
+
+
+def _docstrings(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
+    definitions = list(public_definitions(tree))
+    if not definitions:
+        return
+    missing = [(name, node) for name, node in definitions if ast.get_docstring(node) is None]
+    for name, node in missing:
+        findings.add("docstrings.missing", INFO, f"Public `{name}` has no docstring.",
+                     "Add a docstring: one line on what it does, then arguments and return value if not obvious.",
+                     file=source.name, line=node.lineno)
+    coverage = 1 - len(missing) / len(definitions)
+    findings.charge("docstrings.coverage", 0.25 * (1 - coverage), file=source.name)
+    if not missing and len(definitions) >= 2:
+        findings.strengths.append(f"{source.name}: every public function and class has a docstring.")
+
+
+class _CommentLines:
+    """A lizard extension counting the lines that carry comments."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+    def __call__(self, tokens, reader):
+        for token in tokens:
+            if reader.get_comment_from_token(token) is not None:
+                self.lines += token.count("\n") + 1
+            yield token
+
+
+def _lizard_file(text: Text, findings: Findings) -> None:
+    comments = _CommentLines()
+    analyser = lizard.FileAnalyzer([comments, *lizard.get_extensions(["nd"])])
+    info = analyser.analyze_source_code(text.name, text.text)
+    for fn in sorted(info.function_list, key=lambda f: (f.start_line, f.name)):
+        if fn.cyclomatic_complexity > COMPLEXITY_WARNING + 5:
+            findings.add(
+                "complexity.cyclomatic", WARNING,
+                f"`{fn.name}` has cyclomatic complexity {fn.cyclomatic_complexity}.",
+                "Split it into smaller functions or simplify its branches.",
+                file=text.name, line=fn.start_line, penalty=0.05, cap=0.3,
+            )
+        if fn.nloc > FUNCTION_LINES_WARNING + 10:
+            findings.add(
+                "length.function", WARNING, f"`{fn.name}` has {fn.nloc} lines of code.",
+                "Extract parts of it into well-named helpers.",
+                file=text.name, line=fn.start_line, penalty=0.03, cap=0.15,
+            )
+        if fn.max_nesting_depth > NESTING_WARNING:
+            findings.add(
+                "nesting.deep", WARNING, f"`{fn.name}` nests blocks {fn.max_nesting_depth} deep.",
+                "Return early or extract the inner blocks into functions.",
+                file=text.name, line=fn.start_line, penalty=0.04, cap=0.2,
+            )
+    for number, line in enumerate(text.lines, start=1):
+        if len(line) > LONG_LINE:
+            findings.add("style.long-line", INFO, f"Line {number} is {len(line)} characters long.",
+                         f"Keep lines under {LONG_LINE} characters.", file=text.name, line=number,
+                         penalty=0.01, cap=0.1)
+    if info.nloc >= 30 and comments.lines / info.nloc < MIN_COMMENT_RATIO:
+        findings.add("comments.few", INFO,
+                     f"{text.name} has {comments.lines} comment line(s) for {info.nloc} lines of code.",
+                     "Comment the why of non-obvious parts.", file=text.name, line=1, penalty=0.05)

@@ -1,0 +1,302 @@
+"""Documentation: expected sections and their depth, length, readability,
+code examples, and references to the code it documents.
+
+Readability is the Automated Readability Index (characters per word, words per
+sentence). textstat was the first choice, but its syllable-based formulas call
+nltk.download('cmudict') at run time when the corpus is missing, and this
+engine must never touch the network; ARI needs no syllable data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..findings import Findings
+from ..types import DOCUMENTATION, ERROR, INFO, WARNING
+from ..workspace import Text, Workspace
+from .python_ast import defined_names
+
+TARGET_WORDS = 150
+MIN_SECTION_WORDS = 15
+MIN_WORDS_FOR_READABILITY = 40
+HARD_GRADE = 14.0  # ARI: roughly the US school grade needed to follow the text
+LONG_SENTENCE_WORDS = 40
+
+WEIGHTS = {"length": 0.25, "section": 0.15, "examples": 0.1, "references": 0.1, "readability": 0.1}
+
+SECTIONS = {
+    "overview": ("overview", "introduction", "intro", "about", "description", "summary", "purpose", "background",
+                 "what it does"),
+    "usage": ("usage", "how to use", "how to run", "running", "getting started", "quick start", "quickstart",
+              "installation", "install", "setup", "api", "interface"),
+    "examples": ("example", "examples", "sample", "samples", "demo", "tutorial"),
+}
+SECTION_TITLES = {"overview": "Overview", "usage": "Usage", "examples": "Examples"}
+SECTION_SUGGESTIONS = {
+    "overview": "Start with an Overview: what the code does and why, in a few sentences.",
+    "usage": "Add a Usage section: how to call or run the code, its inputs and outputs.",
+    "examples": "Add an Examples section with a short call and the result it gives.",
+}
+
+ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+UNDERLINE = re.compile(r"^\s{0,3}(=+|-+|~+|\^+)\s*$")
+LABEL_LINE = re.compile(r"^\s*(?:\*\*|__)?([A-Za-z][A-Za-z ]{1,30}?)(?:\*\*|__)?\s*:?\s*(?:\*\*|__)?\s*$")
+FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+WORD = re.compile(r"[^\W_][\w'’-]*")
+SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+
+
+@dataclass
+class Heading:
+    line: int
+    title: str
+    words: int = 0  # in the section's body
+
+
+@dataclass
+class Sentence:
+    line: int
+    words: int = 0
+
+
+@dataclass
+class Document:
+    name: str
+    headings: list[Heading] = field(default_factory=list)
+    code_blocks: int = 0
+    intro_words: int = 0  # prose before the first heading (after a title)
+    words: int = 0
+    letters: int = 0
+    sentences: list[Sentence] = field(default_factory=list)
+    prose: str = ""
+
+
+def analyse(ws: Workspace) -> tuple[float, Findings]:
+    findings = Findings(DOCUMENTATION)
+    for piece in ws.unanalysed:
+        if piece.criterion == DOCUMENTATION:
+            findings.add("input.unreadable", ERROR, piece.message, piece.suggestion, file=piece.name, line=piece.line)
+    if not ws.docs:
+        if not findings.items:  # unreadable documentation was explained above
+            findings.add("doc.missing", ERROR, "No documentation was submitted.",
+                         "Explain what the code does, how to use it, and give an example.")
+        return 0.0, findings
+    docs = [read_document(text) for text in ws.docs]
+    ratio = (
+        _length(docs, findings)
+        + _sections(docs, findings)
+        + _examples(docs, findings)
+        + _references(docs, ws, findings)
+        + _readability(docs, findings)
+    )
+    return min(ratio, 1.0), findings
+
+
+def read_document(text: Text) -> Document:
+    doc = Document(text.name)
+    lines = text.lines
+    in_fence = in_code = False
+    sentence: Sentence | None = None
+    prose: list[str] = []
+    previous_blank = True
+    for number, line in enumerate(lines, start=1):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            doc.code_blocks += 0 if in_fence else 1
+            sentence = _end(doc, sentence)
+            continue
+        if in_fence:
+            continue
+        next_line = lines[number] if number < len(lines) else ""
+        title = _heading_title(line, next_line)
+        if title is not None:
+            doc.headings.append(Heading(number, title))
+            sentence = _end(doc, sentence)
+            continue
+        if UNDERLINE.match(line) and doc.headings and doc.headings[-1].line == number - 1:
+            continue
+        if not line.strip():
+            sentence = _end(doc, sentence)
+            previous_blank = True
+            continue
+        indented = line.startswith(("    ", "\t")) and (previous_blank or in_code) and not LIST_ITEM.match(line)
+        if indented or line.lstrip().startswith(">>>"):
+            doc.code_blocks += 0 if in_code else 1
+            in_code, previous_blank = True, False
+            continue
+        in_code = previous_blank = False
+        if LIST_ITEM.match(line):
+            sentence = _end(doc, sentence)
+        sentence = _prose_line(doc, line, number, sentence)
+        prose.append(line)
+    _end(doc, sentence)
+    doc.prose = "\n".join(prose)
+    return doc
+
+
+def _heading_title(line: str, next_line: str) -> str | None:
+    match = ATX_HEADING.match(line)
+    if match:
+        return match.group(1)
+    if line.strip() and UNDERLINE.match(next_line) and not LIST_ITEM.match(line):
+        return line.strip()
+    match = LABEL_LINE.match(line)
+    if match and _section_of(match.group(1)):
+        return match.group(1)
+    return None
+
+
+def _prose_line(doc: Document, line: str, number: int, sentence: Sentence | None) -> Sentence | None:
+    position = 0
+    for end in SENTENCE_END.finditer(line):
+        sentence = _count(doc, line[position:end.end()], number, sentence)
+        sentence = _end(doc, sentence)
+        position = end.end()
+    return _count(doc, line[position:], number, sentence)
+
+
+def _count(doc: Document, chunk: str, number: int, sentence: Sentence | None) -> Sentence | None:
+    words = WORD.findall(chunk)
+    if not words:
+        return sentence
+    if sentence is None:
+        sentence = Sentence(number)
+    sentence.words += len(words)
+    doc.words += len(words)
+    doc.letters += sum(len(w) for w in words)
+    if doc.headings:
+        doc.headings[-1].words += len(words)
+    else:
+        doc.intro_words += len(words)
+    return sentence
+
+
+def _end(doc: Document, sentence: Sentence | None) -> None:
+    if sentence is not None and sentence.words:
+        doc.sentences.append(sentence)
+    return None
+
+
+def _section_of(title: str) -> str:
+    words = " " + " ".join(WORD.findall(title.lower())) + " "
+    for section, keywords in SECTIONS.items():
+        if any(f" {keyword} " in words for keyword in keywords):
+            return section
+    return ""
+
+
+def _length(docs: list[Document], findings: Findings) -> float:
+    words = sum(d.words for d in docs)
+    if words < TARGET_WORDS:
+        findings.add("length.short", WARNING, f"The documentation has {words} words.",
+                     f"Aim for at least {TARGET_WORDS} words: what the code does, how to use it, and an example.")
+    else:
+        findings.strengths.append(f"The documentation is substantial ({words} words).")
+    return WEIGHTS["length"] * min(1.0, words / TARGET_WORDS)
+
+
+def _sections(docs: list[Document], findings: Findings) -> float:
+    found: dict[str, tuple[str, Heading]] = {}
+    for doc in docs:
+        for heading in doc.headings:
+            section = _section_of(heading.title)
+            if section and (section not in found or heading.words > found[section][1].words):
+                found[section] = (doc.name, heading)
+    if "overview" not in found:
+        _opening_paragraph(docs, found)
+    points = 0.0
+    for section in SECTIONS:
+        if section not in found:
+            findings.add("sections.missing", WARNING, f"The documentation has no {SECTION_TITLES[section]} section.",
+                         SECTION_SUGGESTIONS[section])
+            continue
+        name, heading = found[section]
+        if heading.words < MIN_SECTION_WORDS and not (section == "examples" and _has_code(docs)):
+            findings.add("sections.short", INFO,
+                         f"The {SECTION_TITLES[section]} section has only {heading.words} words.",
+                         SECTION_SUGGESTIONS[section], file=name, line=heading.line)
+            points += WEIGHTS["section"] / 2
+        else:
+            points += WEIGHTS["section"]
+    if len(found) == len(SECTIONS):
+        findings.strengths.append("The documentation covers overview, usage and examples.")
+    return points
+
+
+def _opening_paragraph(docs: list[Document], found: dict[str, tuple[str, Heading]]) -> None:
+    """Text before the first heading, or under a leading title heading that
+    names no section, is an overview when it says enough."""
+    for doc in docs:
+        opening = Heading(1, "introduction", doc.intro_words)
+        if doc.headings and not doc.intro_words and not _section_of(doc.headings[0].title):
+            opening = doc.headings[0]
+        if opening.words >= MIN_SECTION_WORDS:
+            found["overview"] = (doc.name, opening)
+            return
+
+
+def _has_code(docs: list[Document]) -> bool:
+    return any(d.code_blocks for d in docs)
+
+
+def _examples(docs: list[Document], findings: Findings) -> float:
+    if _has_code(docs):
+        findings.strengths.append("The documentation shows code examples.")
+        return WEIGHTS["examples"]
+    findings.add("examples.no-code", WARNING, "The documentation contains no code example.",
+                 "Add a fenced code block (```python ... ```) with a call and the result it gives.")
+    return 0.0
+
+
+def _references(docs: list[Document], ws: Workspace, findings: Findings) -> float:
+    names = sorted({name for source in ws.python if source.tree is not None for name in defined_names(source.tree)})
+    if not names:
+        return WEIGHTS["references"]
+    text = "\n".join(d.prose for d in docs) + "\n" + "\n".join(t.text for t in ws.docs)
+    missing = [name for name in names if not re.search(rf"(?<![\w.]){re.escape(name)}\b", text)]
+    if len(missing) == len(names):
+        findings.add("references.none", WARNING,
+                     f"The documentation mentions none of the code's functions or classes ({_listing(names)}).",
+                     "Refer to each public function by name and say what it does.")
+    elif missing:
+        findings.add("references.partial", INFO, f"The documentation does not mention {_listing(missing)}.",
+                     "Describe every public function or class, or make the undocumented ones private (_name).")
+    else:
+        findings.strengths.append("The documentation refers to every public function and class.")
+    return WEIGHTS["references"] * (1 - len(missing) / len(names))
+
+
+def _listing(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _readability(docs: list[Document], findings: Findings) -> float:
+    words = sum(d.words for d in docs)
+    if words < MIN_WORDS_FOR_READABILITY:
+        return 0.0
+    points = WEIGHTS["readability"]
+    for doc in docs:
+        if doc.words < MIN_WORDS_FOR_READABILITY:
+            continue
+        grade = automated_readability_index(doc)
+        if grade > HARD_GRADE:
+            points = 0.0
+            findings.add("readability.hard", WARNING,
+                         f"{doc.name} is hard to read (Automated Readability Index {grade:.1f}).",
+                         "Use shorter sentences and plainer words; one idea per sentence.",
+                         file=doc.name, line=doc.sentences[0].line if doc.sentences else 1)
+        for sentence in doc.sentences:
+            if sentence.words > LONG_SENTENCE_WORDS:
+                findings.add("readability.long-sentence", INFO, f"A sentence of {sentence.words} words.",
+                             "Split it into two or three sentences.", file=doc.name, line=sentence.line)
+    if points:
+        findings.strengths.append("The documentation is easy to read.")
+    return points
+
+
+def automated_readability_index(doc: Document) -> float:
+    sentences = max(len(doc.sentences), 1)
+    return round(4.71 * doc.letters / doc.words + 0.5 * doc.words / sentences - 21.43, 1)

@@ -1,0 +1,105 @@
+"""score(): from a submission's content and a rubric to an Outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import workspace
+from .analysers import code_quality, data_files, documentation, performance
+from .findings import Findings, limit_items
+from .summary import summarise
+from .types import (
+    ANALYSERS,
+    CODE_QUALITY,
+    DATA_FILES,
+    DEFAULT_RUBRIC,
+    DOCUMENTATION,
+    INFO,
+    PERFORMANCE,
+    CriterionScore,
+    FeedbackItem,
+    Outcome,
+    RubricSpec,
+    ScoringRejected,
+    SubmissionInput,
+)
+
+ANALYSE: dict[str, Callable[[workspace.Workspace, RubricSpec], tuple[float, Findings]]] = {
+    CODE_QUALITY: lambda ws, rubric: code_quality.analyse(ws),
+    DOCUMENTATION: lambda ws, rubric: documentation.analyse(ws),
+    PERFORMANCE: lambda ws, rubric: performance.analyse(ws),
+    DATA_FILES: data_files.analyse,
+}
+
+
+def check_rubric(rubric: RubricSpec) -> None:
+    keys = [c.key for c in rubric.criteria]
+    if not keys or len(set(keys)) != len(keys) or not set(keys) <= set(ANALYSERS):
+        raise ScoringRejected("invalid_rubric", f"Rubric {rubric.version} has unknown or repeated criteria: {keys}.")
+    if sum(c.weight for c in rubric.criteria) != 100 or any(c.weight <= 0 for c in rubric.criteria):
+        raise ScoringRejected(
+            "invalid_rubric", f"The weights of rubric {rubric.version} must be positive and add up to 100."
+        )
+
+
+def score(data: SubmissionInput, rubric: RubricSpec = DEFAULT_RUBRIC) -> Outcome:
+    """Score a submission against a rubric. Pure and deterministic: the same
+    input gives a byte-identical Outcome.to_json(). Raises ScoringRejected
+    for input that can never be scored."""
+    check_rubric(rubric)
+    workspace.check_bounds(data)
+    ws = workspace.build(data)
+    criteria: list[CriterionScore] = []
+    items: list[FeedbackItem] = []
+    strengths: list[str] = []
+    for criterion in rubric.criteria:
+        ratio, findings = ANALYSE[criterion.key](ws, rubric)
+        criteria.append(CriterionScore(criterion.key, criterion.name, _points(ratio, criterion.weight),
+                                       float(criterion.weight)))
+        items.extend(findings.items)
+        strengths.extend(findings.strengths)
+    items.extend(_ignored(ws, rubric))
+    feedback = _in_order(_located(limit_items(items), ws.line_counts), rubric)
+    total = round(sum(c.score for c in criteria), 1)
+    return Outcome(
+        total=total,
+        criteria=criteria,
+        feedback=feedback,
+        summary=summarise(criteria, feedback, strengths),
+        rubric_version=rubric.version,
+        rubric_version_id=rubric.version_id,
+        input_hash=workspace.input_hash(data, rubric),
+    )
+
+
+def _points(ratio: float, weight: int) -> float:
+    return round(min(max(ratio, 0.0), 1.0) * weight, 1)
+
+
+def _ignored(ws: workspace.Workspace, rubric: RubricSpec) -> list[FeedbackItem]:
+    if not ws.ignored:
+        return []
+    return [FeedbackItem(
+        rubric.criteria[0].key, INFO, f"Not analysed (no analyser reads this kind of file): {', '.join(ws.ignored)}.",
+        "Attach code, documentation (.md, .rst, .txt) or data (.csv, .json) for them to count.", rule="input.ignored",
+    )]
+
+
+def _located(items: list[FeedbackItem], line_counts: dict[str, int]) -> list[FeedbackItem]:
+    """Every item that names a file names a line that exists in it (parsers
+    may point one past the end, e.g. at an unexpected end of file)."""
+    located = []
+    for item in items:
+        if item.file:
+            last = line_counts.get(item.file, 1)
+            line = min(max(item.line or 1, 1), last)
+            if line != item.line:
+                item = FeedbackItem(item.criterion, item.severity, item.message, item.suggestion, item.file, line,
+                                    item.rule)
+        located.append(item)
+    return located
+
+
+def _in_order(items: list[FeedbackItem], rubric: RubricSpec) -> list[FeedbackItem]:
+    position = {c.key: n for n, c in enumerate(rubric.criteria)}
+    return sorted(items, key=lambda i: (position.get(i.criterion, 99), *i.sort_key(), i.suggestion))
