@@ -13,6 +13,16 @@ from jobs.actors import SCORING_QUEUE
 from submissions.storage import ensure_bucket
 
 
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    # Production serves hashed names from collectstatic's manifest (the
+    # Dockerfile runs it); tests render pages straight from the source tree.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture(scope="session")
 def aws_resources():
     """The bucket and queues exist on the local endpoint (as `setup_aws` makes them)."""

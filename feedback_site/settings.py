@@ -185,6 +185,9 @@ RELAY_BATCH_SIZE = env_int("RELAY_BATCH_SIZE", 500, minimum=1, maximum=10000)
 SCORER = env_str("SCORER", "scoring.scorers.EngineScorer")
 
 # --- Learner pages and uploads ------------------------------------------------
+# Project-wide static files (vendored htmx, the editor and upload scripts, CSS);
+# no page loads anything from another origin.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- REST API and HTTP hardening --------------------------------------------
 REST_FRAMEWORK = {

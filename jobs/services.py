@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from feedback_site.request_id import current_request_id
 from jobs.leases import JobCancelled, LeaseLost, lease_keeper
 from jobs.models import JobAttempt, JobEvent, ScoringJob
 from scoring import engine
@@ -69,7 +70,7 @@ def scoring_job_create(*, submission: Submission, requested_by: str, user=None, 
         requested_by=requested_by,
         requested_by_user=user,
         max_attempts=settings.SCORING_MAX_ATTEMPTS,
-        trace_id=trace_id or uuid.uuid4().hex,
+        trace_id=trace_id or current_request_id() or uuid.uuid4().hex,  # the web request's id, if any
     )
     job.full_clean(validate_constraints=False)  # the active-job constraint is enforced by the database
     try:
@@ -134,7 +135,7 @@ def scoring_job_run(*, job_id) -> str:
     with lease_keeper.hold(job.pk, lease_owner) as lease:
         try:
             lease.checkpoint()
-            outcome = scoring_evaluate(submission=job.submission)
+            outcome = scoring_evaluate(submission=job.submission, checkpoint=lease.checkpoint)
             lease.checkpoint()
         except LeaseLost:
             logger.warning("job %s: lease lost to a newer attempt; stopping", job_id)

@@ -7,6 +7,7 @@ static-analysis engine, which is deterministic and needs no network.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Protocol
 
 from django.conf import settings
@@ -16,18 +17,21 @@ from scoring import engine
 
 
 class Scorer(Protocol):
-    def score(self, data: engine.SubmissionInput, rubric: engine.RubricSpec) -> engine.Outcome:
-        """Score ``data`` against ``rubric``. Raise engine.ScoringRejected for
-        input that can never be scored; any other exception is treated as
-        transient by the pipeline and retried."""
+    def score(self, data: engine.SubmissionInput, rubric: engine.RubricSpec, *,
+              checkpoint: Callable[[], None]) -> engine.Outcome:
+        """Score ``data`` against ``rubric``, calling ``checkpoint()`` between
+        steps (it raises to stop a cancelled or superseded run). Raise
+        engine.ScoringRejected for input that can never be scored; any other
+        exception is treated as transient by the pipeline and retried."""
         ...
 
 
 class EngineScorer:
     """The built-in engine: static analysis only, learner code never runs."""
 
-    def score(self, data: engine.SubmissionInput, rubric: engine.RubricSpec) -> engine.Outcome:
-        return engine.score(data, rubric)
+    def score(self, data: engine.SubmissionInput, rubric: engine.RubricSpec, *,
+              checkpoint: Callable[[], None]) -> engine.Outcome:
+        return engine.score(data, rubric, checkpoint=checkpoint)
 
 
 @functools.lru_cache(maxsize=8)

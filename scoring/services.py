@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -37,14 +38,16 @@ def scoring_input_for(*, submission: Submission) -> engine.SubmissionInput:
     )
 
 
-def scoring_evaluate(*, submission: Submission) -> engine.Outcome:
+def scoring_evaluate(*, submission: Submission, checkpoint: Callable[[], None] = lambda: None) -> engine.Outcome:
     """Score the submission's current content with the configured scorer
     against the latest version of its assignment's rubric (no writes).
 
-    Raises engine.ScoringRejected for input that can never be scored."""
+    ``checkpoint`` is called between the scorer's steps (it raises to stop a
+    cancelled run). Raises engine.ScoringRejected for input that can never be
+    scored."""
     data = scoring_input_for(submission=submission)
     rubric = rubric_spec_for_assignment(assignment_id=submission.assignment_id)
-    return get_scorer().score(data, rubric)
+    return get_scorer().score(data, rubric, checkpoint=checkpoint)
 
 
 def score_result_create(*, submission: Submission, outcome: engine.Outcome) -> ScoreResult:

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from submissions import filetypes
+
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
 
@@ -28,6 +30,12 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def deadline_passed(self, now=None) -> bool:
+        return self.deadline is not None and (now or timezone.now()) >= self.deadline
+
+    def accepts_content_type(self, sniffed: str) -> bool:
+        return filetypes.is_accepted(sniffed, self.accepted_file_types or [])
 
 
 class Submission(models.Model):
@@ -121,18 +129,23 @@ class SubmissionFile(models.Model):
 
     PENDING until the server has checked the stored object itself (size, type
     sniffed from content, sha256); then READY, or REJECTED with the reason (and
-    the object deleted).
+    the object deleted). DELETED when the learner removes it: the row stays as
+    history, the object goes.
     """
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending verification"
         READY = "READY", "Ready"
         REJECTED = "REJECTED", "Rejected"
+        DELETED = "DELETED", "Deleted"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="files")
     # Shown to people after neutralisation; never used to build a storage key.
     original_name = models.CharField(max_length=255)
+    # Set when the name as sent was unacceptable (it named a path): the file is
+    # rejected when the upload completes, with this reason.
+    name_problem = models.CharField(max_length=200, blank=True, default="", editable=False)
     storage_key = models.CharField(max_length=512, unique=True, editable=False)
     content_type = models.CharField(max_length=127, blank=True, editable=False, help_text="Sniffed from content.")
     size = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
@@ -148,3 +161,61 @@ class SubmissionFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.status})"
+
+    # --- transitions: each a conditional UPDATE plus an append-only event ---
+
+    def mark_ready(self, *, size: int, content_type: str, sha256: str, actor) -> bool:
+        """PENDING → READY with what the server measured on the stored object."""
+        return self._transition(
+            {self.Status.PENDING}, self.Status.READY, actor=actor,
+            size=size, content_type=content_type, sha256=sha256,
+        )
+
+    def mark_rejected(self, *, reason: str, actor, size=None, content_type: str = "", sha256: str = "") -> bool:
+        """PENDING → REJECTED, keeping the reason (and whatever was measured)."""
+        return self._transition(
+            {self.Status.PENDING}, self.Status.REJECTED, actor=actor, reason=reason,
+            rejection_reason=reason[:500], size=size, content_type=content_type[:127], sha256=sha256,
+        )
+
+    def mark_deleted(self, *, actor) -> bool:
+        """Any live status → DELETED (the learner removed the file)."""
+        live = {self.Status.PENDING, self.Status.READY, self.Status.REJECTED}
+        return self._transition(live, self.Status.DELETED, actor=actor)
+
+    def _transition(self, from_statuses: set, to_status: str, *, actor, reason: str = "", **fields) -> bool:
+        # Compare-and-swap on the status this object holds, so the event's
+        # from_status is exact; a stale object simply loses.
+        previous = self.status
+        if previous not in from_statuses:
+            return False
+        now = timezone.now()
+        updated = SubmissionFile.objects.filter(pk=self.pk, status=previous).update(
+            status=to_status, updated_at=now, **fields
+        )
+        if not updated:
+            return False
+        SubmissionFileEvent.objects.create(
+            file_id=self.pk, from_status=previous, to_status=to_status, actor=actor, reason=reason[:500]
+        )
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.status, self.updated_at = to_status, now
+        return True
+
+
+class SubmissionFileEvent(models.Model):
+    """Append-only record of a file's status changes: who, when, from, to, why."""
+
+    file = models.ForeignKey(SubmissionFile, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=8, choices=SubmissionFile.Status.choices)
+    to_status = models.CharField(max_length=8, choices=SubmissionFile.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

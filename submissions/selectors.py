@@ -1,8 +1,33 @@
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from submissions.models import Submission, SubmissionFile
+from submissions.models import Assignment, Submission, SubmissionFile
 
 
 def submission_ready_files(*, submission: Submission) -> QuerySet[SubmissionFile]:
     """The files that passed verification, in upload order."""
     return submission.files.filter(status=SubmissionFile.Status.READY).order_by("created_at", "id")
+
+
+def submission_visible_files(*, submission: Submission) -> QuerySet[SubmissionFile]:
+    """The files a learner sees on the submission: everything but deleted ones."""
+    return submission.files.exclude(status=SubmissionFile.Status.DELETED).order_by("created_at", "id")
+
+
+def submission_own(*, user, submission_id) -> Submission:
+    """The learner's own submission with its assignment; DoesNotExist for
+    anyone else's, so callers answer 404 and never confirm it exists."""
+    return Submission.objects.select_related("assignment").get(pk=submission_id, owner=user)
+
+
+def assignments_with_attempts(*, user) -> QuerySet[Assignment]:
+    """Every assignment, annotated with the learner's attempts and open ones."""
+    mine = Q(submissions__owner=user)
+    return Assignment.objects.annotate(
+        my_attempts=Count("submissions", filter=mine),
+        my_open=Count("submissions", filter=mine & Q(submissions__status=Submission.Status.IN_PROGRESS)),
+    )
+
+
+def assignment_attempts(*, user, assignment: Assignment) -> QuerySet[Submission]:
+    """The learner's attempts at an assignment, oldest first (attempt 1, 2, ...)."""
+    return Submission.objects.filter(owner=user, assignment=assignment).order_by("created_at", "id")

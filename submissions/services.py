@@ -1,16 +1,53 @@
+"""Use-cases of learners' submissions and their files.
+
+Every function is keyword-only and takes ids and the acting user, never a
+request: the browser views and the REST API call the same code. Errors:
+
+- ``django.core.exceptions.ValidationError``: bad input, refused by a rule
+  (size, count, attempt limit, deadline, nothing to submit).
+- ``SubmissionConflict``: the submission changed since the caller read it
+  (a stale ``expected_version``), or its subclass ``SubmissionLocked``: it
+  has been submitted and can no longer change.
+- ``Submission.DoesNotExist`` / ``SubmissionFile.DoesNotExist``: no such
+  object *for this user* (someone else's is indistinguishable from none).
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 
-from submissions.models import Assignment, Submission
+from submissions import filetypes, storage
+from submissions.filenames import neutralise_file_name
+from submissions.models import Assignment, Submission, SubmissionFile
+
+LOCKED_MESSAGE = "This submission has been submitted and can no longer be changed."
+STALE_MESSAGE = "This submission was changed elsewhere (another tab or device); reload to see the latest version."
+LIVE_FILE_STATUSES = (SubmissionFile.Status.PENDING, SubmissionFile.Status.READY, SubmissionFile.Status.REJECTED)
+# A Content-Type we are willing to put into a POST policy: type/subtype, no
+# parameters, nothing a header could be smuggled through.
+_CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 
 
 class SubmissionConflict(Exception):
     """The submission changed since the caller read it, or is locked."""
 
 
+class SubmissionLocked(SubmissionConflict):
+    """The submission has been submitted: nothing about it can change."""
+
+
+# --- submissions -------------------------------------------------------------
+
+
 @transaction.atomic
 def submission_start(*, user, assignment: Assignment) -> Submission:
-    """Continue the learner's open submission for the assignment, or start one."""
+    """Continue the learner's open submission for the assignment, or start one
+    (a new attempt) if the attempt limit and the deadline allow it."""
     existing = (
         Submission.objects.select_for_update()
         .filter(owner=user, assignment=assignment, status=Submission.Status.IN_PROGRESS)
@@ -18,6 +55,8 @@ def submission_start(*, user, assignment: Assignment) -> Submission:
     )
     if existing:
         return existing
+    if assignment.deadline_passed():
+        raise ValidationError("The deadline for this assignment has passed; no new attempt can be started.")
     attempts = Submission.objects.filter(owner=user, assignment=assignment).count()
     if attempts >= assignment.max_attempts:
         raise ValidationError(f"This assignment allows {assignment.max_attempts} attempt(s); all are used.")
@@ -32,23 +71,242 @@ def submission_update_text(
 ) -> Submission:
     """Save the text fields, refusing a stale version or a locked submission."""
     if not submission.is_editable:
-        raise SubmissionConflict("This submission has been submitted and can no longer be changed.")
+        raise SubmissionLocked(LOCKED_MESSAGE)
     if not submission.update_text(
         source_code=source_code, documentation=documentation, expected_version=expected_version
     ):
-        raise SubmissionConflict("This submission was changed elsewhere; reload to see the latest version.")
+        # Tell the two reasons apart: a lost race against submit, or another tab.
+        current = Submission.objects.filter(pk=submission.pk).values_list("status", flat=True).first()
+        if current == Submission.Status.SUBMITTED:
+            raise SubmissionLocked(LOCKED_MESSAGE)
+        raise SubmissionConflict(STALE_MESSAGE)
     return submission
 
 
 def submission_lock(*, submission: Submission, user) -> None:
     """Check the submission can be submitted and move it to SUBMITTED.
 
-    Runs inside the caller's transaction with the row locked; the caller
-    (jobs.services.submission_submit) creates the scoring job alongside.
+    Runs inside the caller's transaction with the submission row locked (the
+    file services take the same lock), so no file can change between this
+    check and the status change. The caller (jobs.services.submission_submit)
+    creates the scoring job alongside.
     """
     if not submission.is_editable:
-        raise SubmissionConflict("This submission has already been submitted.")
-    if not (submission.source_code.strip() or submission.documentation.strip()):
-        raise ValidationError("Write some code or documentation before submitting.")
+        raise SubmissionLocked("This submission has already been submitted.")
+    if submission.assignment.deadline_passed():
+        raise ValidationError("The deadline for this assignment has passed; it can no longer be submitted.")
+    files = list(submission.files.filter(status__in=LIVE_FILE_STATUSES).values_list("status", "original_name"))
+    pending = [name for status, name in files if status == SubmissionFile.Status.PENDING]
+    rejected = [name for status, name in files if status == SubmissionFile.Status.REJECTED]
+    if pending:
+        raise ValidationError(
+            f"Wait until every file is checked, or remove it: still pending: {', '.join(pending)}."
+        )
+    if rejected:
+        raise ValidationError(f"Remove the rejected file(s) before submitting: {', '.join(rejected)}.")
+    has_text = bool(submission.source_code.strip() or submission.documentation.strip())
+    if not (has_text or files):
+        raise ValidationError("Write some code or documentation, or attach a file, before submitting.")
     if not submission.mark_submitted(actor=user):
-        raise SubmissionConflict("This submission has already been submitted.")
+        raise SubmissionLocked("This submission has already been submitted.")
+
+
+# --- files -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileUploadTicket:
+    """What a client needs to upload one file straight to S3."""
+
+    file: SubmissionFile
+    url: str
+    fields: dict[str, str]
+    max_size: int
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    size: int | None = None
+    content_type: str = ""
+    sha256: str = ""
+    reason: str = ""
+
+
+@transaction.atomic
+def submission_file_upload_start(
+    *, submission_id, user, file_name: str, size: int, content_type: str = ""
+) -> FileUploadTicket:
+    """Register a file the learner is about to upload and presign its POST.
+
+    ``size`` and ``content_type`` are what the client declares: the size is
+    checked now for an early, clear refusal, the POST policy makes S3 refuse
+    a body over the assignment's limit, and both are verified on the stored
+    object by ``submission_file_upload_complete``. The name is neutralised
+    for display and never used in the storage key.
+    """
+    submission = _locked_own_submission(submission_id, user)
+    _require_editable(submission)
+    assignment = submission.assignment
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise ValidationError({"size": "Give the file's size as a whole number of bytes."})
+    if size < 1:
+        raise ValidationError({"size": "The file is empty."})
+    if size > assignment.max_file_size:
+        raise ValidationError(
+            {"size": f"The file is {filesizeformat(size)}; the limit is {filesizeformat(assignment.max_file_size)}."}
+        )
+    active = submission.files.filter(
+        status__in=(SubmissionFile.Status.PENDING, SubmissionFile.Status.READY)
+    ).count()
+    if active >= assignment.max_files:
+        raise ValidationError(f"This assignment accepts at most {assignment.max_files} file(s).")
+    name = neutralise_file_name(file_name)
+    problem = "The file name contained a folder path; rename the file and upload it again." if name.had_path else ""
+    file = SubmissionFile(
+        submission=submission,
+        original_name=name.name,
+        name_problem=problem,
+        storage_key=storage.new_object_key(submission.pk),
+    )
+    file.full_clean()
+    file.save()
+    expires_in = settings.S3_PRESIGNED_EXPIRY_SECONDS
+    post = storage.presigned_upload(
+        key=file.storage_key,
+        content_type=_policy_content_type(content_type),
+        max_size=assignment.max_file_size,
+        expires_in=expires_in,
+    )
+    return FileUploadTicket(
+        file=file, url=post.url, fields=post.fields, max_size=assignment.max_file_size, expires_in=expires_in
+    )
+
+
+def submission_file_upload_complete(*, submission_id, file_id, user) -> SubmissionFile:
+    """Verify an uploaded file on the stored object itself and settle it.
+
+    Reads the object back from S3: its real size, its type sniffed from the
+    bytes (libmagic), its sha256, against the assignment's rules. Returns the
+    file READY, or REJECTED with ``rejection_reason`` and the object deleted.
+    Calling it again returns the file as it is (safe to retry).
+    """
+    with transaction.atomic():
+        # The file row stays locked through the verification, so concurrent
+        # completions of one file run one after the other (and a delete waits).
+        file = (
+            SubmissionFile.objects.select_for_update(of=("self",))
+            .select_related("submission__assignment")
+            .get(pk=file_id, submission_id=submission_id, submission__owner=user, status__in=LIVE_FILE_STATUSES)
+        )
+        if file.status != SubmissionFile.Status.PENDING:
+            return file
+        _require_editable(file.submission)
+        verdict = _verify_upload(file)
+        if verdict.reason:
+            file.mark_rejected(
+                reason=verdict.reason, actor=user,
+                size=verdict.size, content_type=verdict.content_type, sha256=verdict.sha256,
+            )
+        else:
+            file.mark_ready(size=verdict.size, content_type=verdict.content_type, sha256=verdict.sha256, actor=user)
+    if verdict.reason:
+        storage.delete_file_objects(file.storage_key)
+    return file
+
+
+def submission_file_delete(*, submission_id, file_id, user) -> SubmissionFile:
+    """Remove a file from a submission that is still in progress.
+
+    The row stays (DELETED) as history; the stored object is deleted.
+    """
+    with transaction.atomic():
+        submission = _locked_own_submission(submission_id, user)
+        _require_editable(submission)
+        file = SubmissionFile.objects.select_for_update().get(
+            pk=file_id, submission=submission, status__in=LIVE_FILE_STATUSES
+        )
+        file.mark_deleted(actor=user)
+    storage.delete_file_objects(file.storage_key)
+    return file
+
+
+def submission_file_download_url(*, submission_id, file_id, user) -> str:
+    """A short-lived presigned GET for one of the learner's verified files,
+    served as an attachment under its neutralised name."""
+    file = SubmissionFile.objects.get(
+        pk=file_id, submission_id=submission_id, submission__owner=user, status__in=LIVE_FILE_STATUSES
+    )
+    return _download_url(file)
+
+
+def submission_file_staff_download_url(*, file_id, user) -> str:
+    """The same short-lived download for staff (the admin console)."""
+    if not user.is_staff:
+        raise SubmissionFile.DoesNotExist("no such file")
+    return _download_url(SubmissionFile.objects.get(pk=file_id, status__in=LIVE_FILE_STATUSES))
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _locked_own_submission(submission_id, user) -> Submission:
+    return Submission.objects.select_for_update(of=("self",)).select_related("assignment").get(
+        pk=submission_id, owner=user
+    )
+
+
+def _require_editable(submission: Submission) -> None:
+    if not submission.is_editable:
+        raise SubmissionLocked(LOCKED_MESSAGE)
+
+
+def _policy_content_type(declared: str) -> str:
+    declared = (declared or "").strip().lower()
+    return declared if _CONTENT_TYPE_RE.match(declared) else "application/octet-stream"
+
+
+def _download_url(file: SubmissionFile) -> str:
+    if file.status != SubmissionFile.Status.READY:
+        raise ValidationError("Only files that passed verification can be downloaded.")
+    return storage.presigned_download_url(
+        key=file.storage_key,
+        filename=file.original_name,
+        content_type=file.content_type,
+        expires_in=settings.S3_PRESIGNED_EXPIRY_SECONDS,
+    )
+
+
+def _verify_upload(file: SubmissionFile) -> _Verdict:
+    assignment = file.submission.assignment
+    limit = assignment.max_file_size
+    if file.name_problem:
+        return _Verdict(reason=file.name_problem)
+    if not storage.promote_upload(key=file.storage_key):
+        return _Verdict(reason="The upload did not arrive in storage; upload the file again.")
+    size = storage.object_size(file.storage_key)
+    if size is None:
+        return _Verdict(reason="The upload did not arrive in storage; upload the file again.")
+    if size == 0:
+        return _Verdict(size=0, reason="The file is empty.")
+    if size > limit:
+        return _Verdict(size=size, reason=f"The file is {filesizeformat(size)}; the limit is {filesizeformat(limit)}.")
+    digest, head, read = hashlib.sha256(), bytearray(), 0
+    for chunk in storage.iter_object(file.storage_key):
+        read += len(chunk)
+        if read > limit:
+            return _Verdict(size=read, reason=f"The file is over the {filesizeformat(limit)} limit.")
+        digest.update(chunk)
+        if len(head) < filetypes.SNIFF_BYTES:
+            head += chunk[: filetypes.SNIFF_BYTES - len(head)]
+    content_type = filetypes.sniff_content_type(bytes(head))
+    verdict = _Verdict(size=read, content_type=content_type, sha256=digest.hexdigest())
+    if not assignment.accepts_content_type(content_type):
+        accepted = ", ".join(assignment.accepted_file_types)
+        reason = (
+            f"The file's content is {content_type}, which this assignment does not accept "
+            f"(accepted: {accepted}). The type is read from the content, not the name."
+        )
+        return _Verdict(size=read, content_type=content_type, sha256=verdict.sha256, reason=reason)
+    return verdict
+

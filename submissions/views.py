@@ -1,34 +1,116 @@
+"""Learner pages: server-rendered, progressively enhanced (htmx and two small
+scripts: autosave and direct-to-S3 uploads). Everything works as plain forms
+except autosave and uploads themselves, which need JavaScript."""
+
+import json
+import logging
+from functools import wraps
+
+from botocore.exceptions import BotoCoreError, ClientError
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jobs.models import ScoringJob
 from jobs.selectors import latest_job_for_submission
 from jobs.services import submission_submit
+from submissions import results, selectors, storage
 from submissions.forms import SubmissionTextForm
-from submissions.models import Assignment, Submission
-from submissions.services import SubmissionConflict, submission_start, submission_update_text
+from submissions.models import Assignment, Submission, SubmissionFile
+from submissions.services import (
+    SubmissionConflict,
+    SubmissionLocked,
+    submission_file_delete,
+    submission_file_download_url,
+    submission_file_upload_complete,
+    submission_file_upload_start,
+    submission_start,
+    submission_update_text,
+)
+
+logger = logging.getLogger(__name__)
+
+TERMINAL_JOB_STATUSES = {"DONE", "ERROR"}
+# Attached files whose lines feedback may quote: small text files only.
+CONTEXT_FILE_MAX_BYTES = 512 * 1024
 
 
 def _own_submission(request, pk) -> Submission:
     # 404, not 403, for anyone else's: never confirm that it exists.
-    return get_object_or_404(Submission.objects.select_related("assignment"), pk=pk, owner=request.user)
+    try:
+        return selectors.submission_own(user=request.user, submission_id=pk)
+    except Submission.DoesNotExist:
+        raise Http404("No such submission.") from None
+
+
+def _error_text(exc: Exception) -> str:
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def _storage_errors(view):
+    """S3 being unreachable is a temporary refusal (503), never a crash; the
+    services leave the file as it was, so the learner can simply retry."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (BotoCoreError, ClientError):
+            logger.exception("file storage failed during %s", view.__name__)
+            message = "File storage is not reachable right now; please try again in a moment."
+            if _wants_json(request):
+                return JsonResponse({"status": "unavailable", "message": message}, status=503)
+            messages.error(request, message)
+            return redirect("submissions:submission_detail", pk=kwargs["pk"])
+
+    return wrapper
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- assignments ---------------------------------------------------------------
 
 
 @login_required
+@require_GET
 def assignment_list(request):
-    assignments = Assignment.objects.all()
+    assignments = selectors.assignments_with_attempts(user=request.user)
     return render(request, "submissions/assignment_list.html", {"assignments": assignments})
 
 
 @login_required
+@require_GET
 def assignment_detail(request, pk):
     assignment = get_object_or_404(Assignment, pk=pk)
-    submissions = Submission.objects.filter(owner=request.user, assignment=assignment)
-    return render(
-        request, "submissions/assignment_detail.html", {"assignment": assignment, "submissions": submissions}
+    jobs = Prefetch(
+        "scoring_jobs",
+        queryset=ScoringJob.objects.select_related("result").order_by("-created_at"),
+        to_attr="jobs_newest_first",
     )
+    attempts = list(selectors.assignment_attempts(user=request.user, assignment=assignment).prefetch_related(jobs))
+    rows = [
+        {"number": n, "submission": s, "job": s.jobs_newest_first[0] if s.jobs_newest_first else None}
+        for n, s in enumerate(attempts, start=1)
+    ]
+    open_attempt = next((s for s in attempts if s.is_editable), None)
+    context = {
+        "assignment": assignment,
+        "rows": list(reversed(rows)),
+        "open_attempt": open_attempt,
+        "attempts_used": len(attempts),
+        "deadline_passed": assignment.deadline_passed(),
+        "can_start": open_attempt is None
+        and len(attempts) < assignment.max_attempts
+        and not assignment.deadline_passed(),
+    }
+    return render(request, "submissions/assignment_detail.html", context)
 
 
 @login_required
@@ -38,12 +120,16 @@ def submission_start_view(request, pk):
     try:
         submission = submission_start(user=request.user, assignment=assignment)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, _error_text(exc))
         return redirect("submissions:assignment_detail", pk=pk)
     return redirect("submissions:submission_detail", pk=submission.pk)
 
 
+# --- the submission page --------------------------------------------------------
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def submission_detail(request, pk):
     submission = _own_submission(request, pk)
     form = SubmissionTextForm(
@@ -54,6 +140,7 @@ def submission_detail(request, pk):
         }
     )
     if request.method == "POST":
+        # The form without JavaScript; the editor's script uses the autosave view.
         form = SubmissionTextForm(request.POST)
         if form.is_valid():
             try:
@@ -68,20 +155,234 @@ def submission_detail(request, pk):
             else:
                 messages.success(request, "Saved.")
                 return redirect("submissions:submission_detail", pk=pk)
+    files = list(selectors.submission_visible_files(submission=submission))
     job = latest_job_for_submission(submission_id=submission.pk)
-    context = {"submission": submission, "form": form, "job": job}
+    context = {
+        "submission": submission,
+        "assignment": submission.assignment,
+        "form": form,
+        "files": files,
+        **_scoring_context(submission, job, files),
+    }
     return render(request, "submissions/submission_detail.html", context)
 
 
 @login_required
 @require_POST
-def submission_submit_view(request, pk):
+def submission_autosave(request, pk):
+    """The editor's autosave: JSON in, JSON out; 409 on a stale version or a
+    locked submission, so a second tab never silently overwrites the first."""
     submission = _own_submission(request, pk)
+    form = SubmissionTextForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"status": "invalid", "message": "The editor sent an incomplete form."}, status=400)
+    try:
+        submission_update_text(
+            submission=submission,
+            source_code=form.cleaned_data["source_code"],
+            documentation=form.cleaned_data["documentation"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except SubmissionConflict as exc:
+        state = "locked" if isinstance(exc, SubmissionLocked) else "conflict"
+        return JsonResponse({"status": state, "message": str(exc)}, status=409)
+    return JsonResponse(
+        {"status": "saved", "version": submission.version, "saved_at": submission.updated_at.isoformat()}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_submit_view(request, pk):
+    """GET: the confirmation step. POST: submit (lock + scoring job, atomically)."""
+    submission = _own_submission(request, pk)
+    if request.method == "GET":
+        if not submission.is_editable:
+            return redirect("submissions:submission_detail", pk=pk)
+        files = list(selectors.submission_visible_files(submission=submission))
+        context = {"submission": submission, "assignment": submission.assignment, "files": files}
+        return render(request, "submissions/submission_confirm.html", context)
     try:
         submission_submit(submission_id=submission.pk, user=request.user)
     except (SubmissionConflict, ValidationError) as exc:
-        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, text)
+        messages.error(request, _error_text(exc))
     else:
-        messages.success(request, "Submitted. Your work is being scored.")
+        messages.success(request, "Submitted. Your work is being scored; this page updates by itself.")
     return redirect("submissions:submission_detail", pk=pk)
+
+
+@login_required
+@require_GET
+def submission_status(request, pk):
+    """The scoring panel, polled by htmx. 204 while the status the page shows
+    (``?shown=``) is still current, so nothing on the page changes."""
+    submission = _own_submission(request, pk)
+    job = latest_job_for_submission(submission_id=submission.pk)
+    shown = request.GET.get("shown", "")
+    if job is not None and shown == job.status and job.status not in TERMINAL_JOB_STATUSES:
+        return HttpResponse(status=204)
+    files = list(selectors.submission_ready_files(submission=submission)) if job and job.status == "DONE" else []
+    context = {"submission": submission, **_scoring_context(submission, job, files)}
+    return render(request, "submissions/_scoring.html", context)
+
+
+def _scoring_context(submission: Submission, job, files: list[SubmissionFile]) -> dict:
+    context = {"job": job, "polling": job is not None and job.status not in TERMINAL_JOB_STATUSES, "result": None}
+    if job is not None and job.status == "DONE" and job.result is not None:
+        context["result"] = _present(job.result, submission, files)
+    return context
+
+
+def _present(result, submission: Submission, files: list[SubmissionFile]) -> results.ResultView:
+    texts = {"source_code": submission.source_code, "documentation": submission.documentation}
+    wanted = results.referenced_files(result.feedback)
+    for file in (f for f in files if _quotable(f, wanted)):
+        try:
+            content = storage.read_object(file.storage_key).decode("utf-8", errors="replace")
+        except Exception:
+            # Context lines are a nicety: the feedback still shows without them.
+            logger.warning("could not read %s for feedback context", file.pk, exc_info=True)
+            continue
+        texts[file.original_name] = texts[str(file.pk)] = content
+    return results.present_result(
+        total=result.total, criteria=result.criteria, feedback=result.feedback, summary=result.summary, texts=texts
+    )
+
+
+def _quotable(file: SubmissionFile, wanted: set[str]) -> bool:
+    return (
+        file.status == SubmissionFile.Status.READY
+        and (file.original_name in wanted or str(file.pk) in wanted)
+        and (file.size or 0) <= CONTEXT_FILE_MAX_BYTES
+        and file.content_type.startswith(("text/", "application/json"))
+    )
+
+
+# --- files --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def submission_files(request, pk):
+    """The file list (an htmx partial)."""
+    submission = _own_submission(request, pk)
+    files = list(selectors.submission_visible_files(submission=submission))
+    return render(request, "submissions/_files.html", {"submission": submission, "files": files})
+
+
+@login_required
+@require_POST
+@_storage_errors
+def file_upload_start(request, pk):
+    """JSON: {name, size, type} → the presigned POST for one file."""
+    submission = _own_submission(request, pk)
+    try:
+        payload = json.loads(request.body or b"{}")
+        name, size, declared = str(payload.get("name", "")), payload.get("size"), str(payload.get("type", ""))
+    except (ValueError, AttributeError):
+        message = "Send the file's name, size and type as JSON."
+        return JsonResponse({"status": "invalid", "message": message}, status=400)
+    try:
+        ticket = submission_file_upload_start(
+            submission_id=submission.pk, user=request.user, file_name=name, size=size, content_type=declared
+        )
+    except SubmissionConflict as exc:
+        return JsonResponse({"status": "locked", "message": str(exc)}, status=409)
+    except ValidationError as exc:
+        return JsonResponse({"status": "invalid", "message": _error_text(exc)}, status=400)
+    file = ticket.file
+    return JsonResponse(
+        {
+            "file_id": str(file.pk),
+            "name": file.original_name,
+            "url": ticket.url,
+            "fields": ticket.fields,
+            "max_size": ticket.max_size,
+            "expires_in": ticket.expires_in,
+            "complete_url": reverse("submissions:file_complete", args=[submission.pk, file.pk]),
+            "delete_url": reverse("submissions:file_delete", args=[submission.pk, file.pk]),
+        },
+        status=201,
+    )
+
+
+@login_required
+@require_POST
+@_storage_errors
+def file_upload_complete(request, pk, file_id):
+    """The server verifies the stored object: JSON for the upload script, a
+    redirect for the plain "check again" button."""
+    submission = _own_submission(request, pk)
+    try:
+        file = submission_file_upload_complete(submission_id=submission.pk, file_id=file_id, user=request.user)
+    except SubmissionFile.DoesNotExist:
+        raise Http404("No such file.") from None
+    except SubmissionConflict as exc:
+        if _wants_json(request):
+            return JsonResponse({"status": "locked", "message": str(exc)}, status=409)
+        messages.error(request, str(exc))
+        return redirect("submissions:submission_detail", pk=pk)
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "file_id": str(file.pk),
+                "status": file.status,
+                "name": file.original_name,
+                "reason": file.rejection_reason,
+            }
+        )
+    if file.status == SubmissionFile.Status.REJECTED:
+        messages.error(request, f"{file.original_name} was rejected: {file.rejection_reason}")
+    return redirect("submissions:submission_detail", pk=pk)
+
+
+@login_required
+@require_POST
+@_storage_errors
+def file_delete(request, pk, file_id):
+    submission = _own_submission(request, pk)
+    try:
+        file = submission_file_delete(submission_id=submission.pk, file_id=file_id, user=request.user)
+    except SubmissionFile.DoesNotExist:
+        raise Http404("No such file.") from None
+    except SubmissionConflict as exc:
+        if _wants_json(request):
+            return JsonResponse({"status": "locked", "message": str(exc)}, status=409)
+        messages.error(request, str(exc))
+        if _is_htmx(request):
+            return _files_partial(request, submission, status=409)
+        return redirect("submissions:submission_detail", pk=pk)
+    if _wants_json(request):
+        return JsonResponse({"file_id": str(file.pk), "status": file.status})
+    if _is_htmx(request):
+        return _files_partial(request, submission, notice=f"Removed {file.original_name}.")
+    messages.success(request, f"Removed {file.original_name}.")
+    return redirect("submissions:submission_detail", pk=pk)
+
+
+@login_required
+@require_GET
+@_storage_errors
+def file_download(request, pk, file_id):
+    """Redirect to a short-lived presigned GET (served as an attachment)."""
+    submission = _own_submission(request, pk)
+    try:
+        url = submission_file_download_url(submission_id=submission.pk, file_id=file_id, user=request.user)
+    except ObjectDoesNotExist:
+        raise Http404("No such file.") from None
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("submissions:submission_detail", pk=pk)
+    response = redirect(url)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _files_partial(request, submission: Submission, *, status: int = 200, notice: str = ""):
+    files = list(selectors.submission_visible_files(submission=submission))
+    context = {"submission": submission, "files": files, "notice": notice}
+    return render(request, "submissions/_files.html", context, status=status)

@@ -34,13 +34,17 @@ def _tries_so_far(source_code: str) -> int:
     return counter.stat().st_size - 1
 
 
-def apply_chaos(source_code: str) -> None:
+def apply_chaos(source_code: str, checkpoint=lambda: None) -> None:
     match = DIRECTIVE.search(source_code.splitlines()[0] if source_code else "")
     if not match:
         return
     action, value = match.group(1), match.group(2)
     if action == "sleep":
-        time.sleep(float(value))
+        # In slices, checking in between, as a long-running scorer should.
+        deadline = time.monotonic() + float(value)
+        while (left := deadline - time.monotonic()) > 0:
+            checkpoint()
+            time.sleep(min(left, 0.25))
     elif action == "fail" and _tries_so_far(source_code) < int(value):
         raise ChaosError(f"chaos: injected failure ({value} wanted)")
     elif action == "reject":
@@ -50,8 +54,8 @@ def apply_chaos(source_code: str) -> None:
 class ChaosScorer:
     """The real engine, preceded by the submission's scripted trouble."""
 
-    def score(self, data, rubric):
+    def score(self, data, rubric, *, checkpoint):
         from scoring.scorers import EngineScorer
 
-        apply_chaos(data.source_code)
-        return EngineScorer().score(data, rubric)
+        apply_chaos(data.source_code, checkpoint)
+        return EngineScorer().score(data, rubric, checkpoint=checkpoint)

@@ -38,10 +38,10 @@ def _fail_with(monkeypatch, *exceptions):
     remaining = list(exceptions)
     real = __import__("jobs.services", fromlist=["scoring_evaluate"]).scoring_evaluate
 
-    def scorer(*, submission):
+    def scorer(*, submission, checkpoint):
         if remaining:
             raise remaining.pop(0)
-        return real(submission=submission)
+        return real(submission=submission, checkpoint=checkpoint)
 
     monkeypatch.setattr("jobs.services.scoring_evaluate", scorer)
 
@@ -196,10 +196,11 @@ def test_cancel_of_a_queued_job_ends_it_at_once(staff):
 def test_cancel_of_a_running_job_is_seen_by_its_worker(staff, monkeypatch):
     job = queued_job()
 
-    def scorer_cancelled_midway(*, submission):
+    def scorer_cancelled_midway(*, submission, checkpoint):
         scoring_job_cancel(job_id=job.pk, user=staff, reason="stop it")
         lease_keeper.beat()  # the heartbeat carries the request to the run
-        return engine.score(engine.SubmissionInput(source_code="x = 1", documentation=""))
+        checkpoint()  # between two steps of the scorer: raises
+        raise AssertionError("the checkpoint should have stopped the run")
 
     monkeypatch.setattr("jobs.services.scoring_evaluate", scorer_cancelled_midway)
     assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.CANCELLED
@@ -211,7 +212,7 @@ def test_cancel_of_a_running_job_is_seen_by_its_worker(staff, monkeypatch):
 def test_cancel_requested_after_scoring_still_wins_over_the_result(staff, monkeypatch):
     job = queued_job()
 
-    def scorer_then_cancel(*, submission):
+    def scorer_then_cancel(*, submission, checkpoint):
         scoring_job_cancel(job_id=job.pk, user=staff, reason="too late?")  # no heartbeat in between
         return engine.score(engine.SubmissionInput(source_code="x = 1", documentation=""))
 

@@ -42,10 +42,18 @@ def check_rubric(rubric: RubricSpec) -> None:
         )
 
 
-def score(data: SubmissionInput, rubric: RubricSpec = DEFAULT_RUBRIC) -> Outcome:
+def _no_checkpoint() -> None:
+    return None
+
+
+def score(data: SubmissionInput, rubric: RubricSpec = DEFAULT_RUBRIC, *,
+          checkpoint: Callable[[], None] = _no_checkpoint) -> Outcome:
     """Score a submission against a rubric. Pure and deterministic: the same
     input gives a byte-identical Outcome.to_json(). Raises ScoringRejected
-    for input that can never be scored."""
+    for input that can never be scored.
+
+    ``checkpoint`` is called between analysers; the pipeline passes one that
+    raises when staff cancelled the job or another worker took it over."""
     check_rubric(rubric)
     workspace.check_bounds(data)
     ws = workspace.build(data)
@@ -53,6 +61,7 @@ def score(data: SubmissionInput, rubric: RubricSpec = DEFAULT_RUBRIC) -> Outcome
     items: list[FeedbackItem] = []
     strengths: list[str] = []
     for criterion in rubric.criteria:
+        checkpoint()
         ratio, findings = ANALYSE[criterion.key](ws, rubric)
         criteria.append(CriterionScore(criterion.key, criterion.name, _points(ratio, criterion.weight),
                                        float(criterion.weight)))

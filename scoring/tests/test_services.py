@@ -133,7 +133,7 @@ def test_oversized_files_are_refused_before_anything_is_downloaded():
 class FixedScorer:
     """A stand-in scorer, selected through settings.SCORER."""
 
-    def score(self, data, rubric):
+    def score(self, data, rubric, *, checkpoint):
         return replace(engine.score(data, rubric), total=42.0)
 
 

@@ -1,7 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from submissions.models import Assignment, Submission
+from submissions.models import Assignment, Submission, SubmissionFile
+from submissions.storage import new_object_key
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -29,3 +30,18 @@ class SubmissionFactory(factory.django.DjangoModelFactory):
     assignment = factory.SubFactory(AssignmentFactory)
     source_code = "def add(a, b):\n    return a + b\n"
     documentation = "Adds two numbers. Usage: add(1, 2) returns 3."
+
+
+class SubmissionFileFactory(factory.django.DjangoModelFactory):
+    """A file row as verification leaves it (no object in S3 behind it)."""
+
+    class Meta:
+        model = SubmissionFile
+
+    submission = factory.SubFactory(SubmissionFactory)
+    original_name = factory.Sequence(lambda n: f"data{n}.csv")
+    storage_key = factory.LazyAttribute(lambda f: new_object_key(f.submission.pk))
+    status = SubmissionFile.Status.READY
+    content_type = "text/plain"
+    size = 12
+    sha256 = "0" * 64

@@ -60,3 +60,9 @@ def test_object_keys_are_server_generated():
     first, second = new_object_key("abc"), new_object_key("abc")
     assert first != second
     assert first.startswith("submissions/abc/")
+
+
+def test_bucket_expires_abandoned_incoming_uploads(s3, settings):
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=settings.S3_BUCKET)["Rules"]
+    incoming = [r for r in rules if r.get("Filter", {}).get("Prefix") == "incoming/"]
+    assert incoming and incoming[0]["Status"] == "Enabled" and incoming[0]["Expiration"]["Days"] == 1
