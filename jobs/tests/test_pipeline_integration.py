@@ -4,6 +4,7 @@ PostgreSQL and the local SQS endpoint. The scorer is scripted per submission
 
 import json
 import os
+import re
 import signal
 import time
 from base64 import b64decode
@@ -98,9 +99,10 @@ def test_same_message_three_times_to_two_workers_gives_one_result(scoring_queue_
     _wait_status(job, ScoringJob.Status.DONE, timeout=60, workers=workers)
 
     def handled() -> list[str]:
-        # The actor logs each delivery it returned from; returning is what acknowledges it.
-        lines = "".join(w.log() for w in workers).splitlines()
-        return [line.rsplit(": ", 1)[1] for line in lines if f"job {job.pk} trace=" in line]
+        # The actor logs each delivery it returned from (plain or JSON lines);
+        # returning is what acknowledges it.
+        logs = "".join(w.log() for w in workers)
+        return re.findall(rf"job {job.pk} trace=\S*: (\w+)", logs)
 
     wait_until(lambda: len(handled()) == 3, timeout=30, message="all three copies to be handled")
     assert sorted(handled()) == ["SUCCEEDED", "duplicate", "duplicate"]
