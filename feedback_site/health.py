@@ -1,8 +1,173 @@
-from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+"""Liveness (/health) and readiness (/health/ready) probes.
+
+Liveness says the process answers and touches nothing else, so a slow
+database never gets a healthy web process restarted. Readiness checks what a
+request needs: the database, the S3 bucket and the scoring queue, each with a
+short timeout, in parallel, so the probe answers within about two seconds
+whatever is down.
+"""
+
+import functools
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.db import connections
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feedback_site import aws
+
+CHECK_TIMEOUT_SECONDS = 2.0
 
 
-@require_GET
-def liveness(request):
-    """The process answers; readiness of its dependencies is checked elsewhere."""
-    return JsonResponse({"status": "ok"})
+class _ProbeApi(APIView):
+    # Probes are called by load balancers and orchestrators: no credentials,
+    # no throttling.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+
+class LivenessApi(_ProbeApi):
+    @extend_schema(
+        operation_id="health_live",
+        tags=["health"],
+        summary="Liveness",
+        description="The process answers; checks nothing else.",
+        auth=[],
+        responses={200: inline_serializer("Liveness", {"status": serializers.CharField()})},
+    )
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+@functools.lru_cache(maxsize=8)
+def _probe_client(service: str, endpoint_url, region: str, access_key, secret_key):
+    # Its own client: the app's retries five times with 30 s reads, far too
+    # slow for a probe.
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=Config(
+            connect_timeout=CHECK_TIMEOUT_SECONDS,
+            read_timeout=CHECK_TIMEOUT_SECONDS,
+            retries={"mode": "standard", "max_attempts": 1},
+            s3={"addressing_style": "path"},
+            signature_version="s3v4",
+        ),
+    )
+
+
+def probe_client(service: str):
+    options = aws.aws_options()
+    return _probe_client(
+        service,
+        options["endpoint_url"],
+        options["region_name"],
+        options["aws_access_key_id"],
+        options["aws_secret_access_key"],
+    )
+
+
+def check_database() -> None:
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        # This runs in a pool thread: do not leave its connection behind.
+        connections.close_all()
+
+
+def check_s3() -> None:
+    probe_client("s3").head_bucket(Bucket=settings.S3_BUCKET)
+
+
+def check_sqs() -> None:
+    from feedback_site.broker import sqs_queue_name
+    from jobs.actors import SCORING_QUEUE
+
+    probe_client("sqs").get_queue_url(QueueName=sqs_queue_name(SCORING_QUEUE))
+
+
+CHECKS = {"database": check_database, "s3": check_s3, "sqs": check_sqs}
+
+
+def _timed(check) -> dict:
+    started = time.monotonic()
+    try:
+        check()
+    except ClientError as exc:
+        outcome = {"ok": False, "error": f"ClientError: {exc.response.get('Error', {}).get('Code', 'unknown')}"}
+    except Exception as exc:
+        # The class name only: this answer is public and must not leak hosts.
+        outcome = {"ok": False, "error": type(exc).__name__}
+    else:
+        outcome = {"ok": True}
+    outcome["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
+    return outcome
+
+
+def run_checks(checks: dict | None = None, timeout: float = CHECK_TIMEOUT_SECONDS + 0.5) -> dict:
+    checks = checks or CHECKS
+    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="readiness")
+    try:
+        futures = {name: pool.submit(_timed, check) for name, check in checks.items()}
+        deadline = time.monotonic() + timeout
+        results = {}
+        for name, future in futures.items():
+            try:
+                results[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                results[name] = {"ok": False, "error": "timeout", "duration_ms": round(timeout * 1000, 1)}
+        return results
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _CheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    duration_ms = serializers.FloatField()
+    error = serializers.CharField(required=False, help_text="The failure's class (and AWS error code).")
+
+
+class _ChecksSerializer(serializers.Serializer):
+    database = _CheckSerializer()
+    s3 = _CheckSerializer()
+    sqs = _CheckSerializer()
+
+
+class ReadinessOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ready", "unavailable"])
+    checks = _ChecksSerializer()
+
+
+class ReadinessApi(_ProbeApi):
+    @extend_schema(
+        operation_id="health_ready",
+        tags=["health"],
+        summary="Readiness",
+        description="Checks the database, the S3 bucket and the scoring queue; 503 when any fails.",
+        auth=[],
+        responses={200: ReadinessOutputSerializer, 503: ReadinessOutputSerializer},
+    )
+    def get(self, request):
+        results = run_checks()
+        ready = all(result["ok"] for result in results.values())
+        return Response(
+            {"status": "ready" if ready else "unavailable", "checks": results}, status=200 if ready else 503
+        )
+
+
+liveness = LivenessApi.as_view()
+readiness = ReadinessApi.as_view()

@@ -4,9 +4,12 @@ The defaults give a working local run (SQLite, LocalStack on 127.0.0.1:4566);
 production differs only by environment values. See README.md for the table.
 """
 
+import importlib.util
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from feedback_site.env import env_bool, env_int, env_list, env_str
 
@@ -33,6 +36,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware and view logs with the request id, and is timed.
+    "feedback_site.request_id.RequestIdMiddleware",
+    "feedback_site.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +177,12 @@ SCORING_MAX_ATTEMPTS = env_int("SCORING_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
 # dies stops renewing, and the relay hands the job to another worker.
 SCORING_LEASE_SECONDS = env_int("SCORING_LEASE_SECONDS", 30, minimum=5, maximum=3600)
 SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 10, minimum=1, maximum=1200)
+if SCORING_HEARTBEAT_SECONDS * 2 > SCORING_LEASE_SECONDS:
+    # A lease renewed less often than twice per lifetime lapses under a live worker.
+    raise ImproperlyConfigured(
+        f"SCORING_HEARTBEAT_SECONDS={SCORING_HEARTBEAT_SECONDS} must be at most half of "
+        f"SCORING_LEASE_SECONDS={SCORING_LEASE_SECONDS}"
+    )
 # Exponential backoff with jitter between tries; SQS delays stop at 900 s.
 SCORING_RETRY_BASE_SECONDS = env_int("SCORING_RETRY_BASE_SECONDS", 2, minimum=1, maximum=900)
 SCORING_RETRY_MAX_SECONDS = env_int("SCORING_RETRY_MAX_SECONDS", 300, minimum=1, maximum=900)
@@ -190,18 +202,110 @@ SCORER = env_str("SCORER", "scoring.scorers.EngineScorer")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- REST API and HTTP hardening --------------------------------------------
+INSTALLED_APPS += ["rest_framework.authtoken", "drf_spectacular", "idempotency"]
+# Swagger UI's assets served from this site when drf-spectacular-sidecar is
+# installed; without it /api/docs lists the operations itself (never a CDN).
+SWAGGER_UI_LOCAL = importlib.util.find_spec("drf_spectacular_sidecar") is not None
+if SWAGGER_UI_LOCAL:
+    INSTALLED_APPS += ["drf_spectacular_sidecar"]
+
+
+def _throttle_rate(value: str) -> str:
+    # DRF reads "number/period" only when a request arrives: fail at start instead.
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", value.strip()):
+        raise ImproperlyConfigured(f"throttle rate {value!r} is not like 60/minute (periods: second/minute/hour/day)")
+    return value.strip()
+
+
+_WRITE_RATE = _throttle_rate(env_str("API_THROTTLE_WRITE_RATE", "120/minute"))
+# Read by feedback_site.api.throttles at request time. "user" counts every
+# request of a signed-in user; each write endpoint has its own per-user scope.
+API_THROTTLE_RATES = {
+    "anon": _throttle_rate(env_str("API_THROTTLE_ANON_RATE", "60/minute")),
+    "user": _throttle_rate(env_str("API_THROTTLE_USER_RATE", "1200/minute")),
+    "token_obtain": _throttle_rate(env_str("API_THROTTLE_AUTH_RATE", "10/minute")),
+    **{
+        scope: _WRITE_RATE
+        for scope in ("submission_create", "submission_update", "submission_submit", "file_upload",
+                      "scoring_request", "staff_action")
+    },
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        # Enforces CSRF on unsafe methods, as the browser pages do.
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["feedback_site.api.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "feedback_site.api.throttles.AnonThrottle",
+        "feedback_site.api.throttles.UserThrottle",
+        "feedback_site.api.throttles.EndpointThrottle",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "feedback_site.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "feedback_site.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+SPECTACULAR_SETTINGS = {
+    "TITLE": "feedback_site API",
+    "DESCRIPTION": (
+        "Submissions, their scoring jobs and feedback. Authenticate with `Authorization: Token <token>` "
+        "(POST /api/auth/token) or a session (unsafe methods then need the CSRF token). Every 4xx answers "
+        '`{"error": {"code", "message", "fields"}}`. POSTs accept an `Idempotency-Key` header.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["feedback_site.api.schema.drop_trailing_slash_twins"],
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "submissions.models.Submission.Status",
+        "ScoringJobStatusEnum": "jobs.models.ScoringJob.Status",
+        "RequestedByEnum": "jobs.models.ScoringJob.RequestedBy",
+    },
+    **({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR"} if SWAGGER_UI_LOCAL else {}),
+}
+
+# Bodies larger than this are refused (413 in the API, 400 on pages); the
+# API's JSON parser applies it too, as DRF bypasses Django's own check.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BODY_BYTES", 2_621_440, minimum=1024)
+
+# HTTPS=true when the site is served over TLS (directly or behind a proxy):
+# secure cookies, HTTP→HTTPS redirect, HSTS. Off by default so local http
+# runs and tests work; production turns it on.
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Load balancers probe over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^health(/ready)?/?$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets this header itself and strips the client's.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# One JSON object per line (LOG_FORMAT=console: readable lines), rendered by
+# structlog for every logger, with the request id and job id bound in context
+# (see feedback_site/logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "structured": {"()": "feedback_site.logging.structured_formatter", "renderer": env_str("LOG_FORMAT", "json")},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "botocore": {"level": "WARNING"},
@@ -209,3 +313,13 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- Observability ------------------------------------------------------------
+# /metrics (Prometheus) is open when DEBUG; otherwise it needs
+# "Authorization: Bearer <METRICS_TOKEN>" or a signed-in staff user. Empty: staff only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# A directory shared by the web's processes (gunicorn workers) for
+# prometheus_client's multiprocess mode; prometheus_client reads the variable
+# itself. Empty: each process exposes only its own request metrics (fine for
+# one process). Job and queue metrics come from the database and SQS either way.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")

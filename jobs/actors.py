@@ -3,6 +3,7 @@
 import logging
 
 import dramatiq
+import structlog
 
 from jobs.services import PoisonMessage, scoring_job_run
 
@@ -24,5 +25,6 @@ SCORING_QUEUE = "scoring"
 )
 def score_job(job_id: str, trace_id: str = "") -> None:
     """Score one job. Safe to receive more than once: the claim decides."""
-    outcome = scoring_job_run(job_id=job_id)
-    logger.info("job %s trace=%s: %s", job_id, trace_id, outcome)
+    with structlog.contextvars.bound_contextvars(request_id=trace_id, job_id=job_id):  # on every log line of the run
+        outcome = scoring_job_run(job_id=job_id)
+        logger.info("job %s trace=%s: %s", job_id, trace_id, outcome)

@@ -71,7 +71,11 @@ class LeaseKeeper:
         while True:
             self._wake.wait(settings.SCORING_HEARTBEAT_SECONDS)
             self._wake.clear()
-            self.beat()
+            try:
+                self.beat()
+            finally:
+                # One short-lived connection per beat: an idle heartbeat holds none.
+                connection.close()
 
     def beat(self) -> None:
         """Renew every held lease in one UPDATE and pass news to the runs."""

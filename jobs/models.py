@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -70,6 +70,13 @@ class ScoringJob(models.Model):
             models.Index(
                 fields=["lease_expires_at"], condition=Q(status="RUNNING"), name="job_running_lease_idx"
             ),
+            # The staff console: the changelist's default order (-created_at, -pk)
+            # and the dashboard's windows over ended jobs.
+            models.Index(fields=["created_at", "id"], name="job_created_idx"),
+            models.Index(fields=["finished_at"], name="job_finished_idx"),
+        ]
+        permissions = [
+            ("operate_scoringjob", "Can retry, cancel and rescore scoring jobs and redrive or purge dead letters"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -101,16 +108,17 @@ class ScoringJob(models.Model):
                     **changes) -> bool:
         now = timezone.now()
         changes.setdefault("status", from_status)
-        updated = cls.objects.filter(condition, pk=job_id).update(updated_at=now, **changes)
-        if updated:
-            JobEvent.objects.create(
-                job_id=job_id,
-                action=action,
-                from_status=from_status,
-                to_status=changes["status"],
-                actor=actor[:150],
-                reason=reason,
-            )
+        with transaction.atomic():  # the change and its event row, or neither
+            updated = cls.objects.filter(condition, pk=job_id).update(updated_at=now, **changes)
+            if updated:
+                JobEvent.objects.create(
+                    job_id=job_id,
+                    action=action,
+                    from_status=from_status,
+                    to_status=changes["status"],
+                    actor=actor[:150],
+                    reason=reason,
+                )
         return bool(updated)
 
     @classmethod
@@ -170,10 +178,12 @@ class ScoringJob(models.Model):
 
     @classmethod
     def release(cls, *, job_id, lease_owner: str, delay_seconds: float, reason: str) -> bool:
-        """RUNNING → QUEUED after a transient failure, due again after the backoff."""
+        """RUNNING → QUEUED after a transient failure, due again after the backoff.
+
+        Refused when staff asked to cancel: the job must end, not wait in QUEUED."""
         return cls._transition(
             job_id,
-            Q(status=cls.Status.RUNNING, lease_owner=lease_owner),
+            Q(status=cls.Status.RUNNING, lease_owner=lease_owner, cancel_requested_at__isnull=True),
             action=JobEvent.Action.RELEASE,
             from_status=cls.Status.RUNNING,
             actor=lease_owner,

@@ -58,6 +58,8 @@ def _stale() -> Q:
 
 
 def _dispatch(condition: Q) -> int:
+    # Take the rows and mark them in a short transaction, then send outside
+    # it: a slow SQS must not hold row locks that workers' claims wait on.
     with transaction.atomic():
         job_ids = list(
             ScoringJob.objects.select_for_update(skip_locked=True)
@@ -65,9 +67,14 @@ def _dispatch(condition: Q) -> int:
             .order_by("available_at")
             .values_list("pk", flat=True)[: settings.RELAY_BATCH_SIZE]
         )
-        if not job_ids:
-            return 0
-        return len(scoring_jobs_dispatch(job_ids=job_ids))
+        ScoringJob.mark_dispatched(job_ids=job_ids)
+    if not job_ids:
+        return 0
+    sent = scoring_jobs_dispatch(job_ids=job_ids)
+    unsent = set(job_ids) - set(sent)
+    if unsent:  # marked but not sent: the next sweep takes them again
+        ScoringJob.objects.filter(pk__in=unsent, status=ScoringJob.Status.QUEUED).update(dispatched_at=None)
+    return len(sent)
 
 
 def _expire_leases() -> tuple[int, int]:

@@ -63,7 +63,8 @@ def submission_submit(
     return job
 
 
-def scoring_job_create(*, submission: Submission, requested_by: str, user=None, trace_id: str = "") -> ScoringJob:
+def scoring_job_create(*, submission: Submission, requested_by: str, user=None, trace_id: str = "",
+                       reason: str = "") -> ScoringJob:
     """Create a QUEUED job and dispatch it once the surrounding transaction commits."""
     job = ScoringJob(
         submission=submission,
@@ -72,7 +73,10 @@ def scoring_job_create(*, submission: Submission, requested_by: str, user=None, 
         max_attempts=settings.SCORING_MAX_ATTEMPTS,
         trace_id=trace_id or current_request_id() or uuid.uuid4().hex,  # the web request's id, if any
     )
-    job.full_clean(validate_constraints=False)  # the active-job constraint is enforced by the database
+    # The active-job constraint is enforced by the database. The submission
+    # (locked by the caller) and the user are rows we hold: checking that they
+    # exist would read each of them again, a query apiece on every submit.
+    job.full_clean(exclude=["submission", "requested_by_user"], validate_constraints=False)
     try:
         with transaction.atomic():
             job.save()
@@ -80,26 +84,33 @@ def scoring_job_create(*, submission: Submission, requested_by: str, user=None, 
         raise JobConflict("This submission already has a queued or running scoring job.") from None
     JobEvent.objects.create(
         job=job, action=JobEvent.Action.CREATE, to_status=ScoringJob.Status.QUEUED,
-        actor=user.get_username() if user else "system",
+        actor=user.get_username() if user else "system", reason=reason.strip(),
     )
-    transaction.on_commit(partial(scoring_jobs_dispatch, job_ids=[job.pk]))
+    transaction.on_commit(partial(scoring_jobs_dispatch, job_ids=[job.pk], trace_ids={job.pk: job.trace_id}))
     return job
 
 
 # --- dispatch -------------------------------------------------------------------
 
-def scoring_jobs_dispatch(*, job_ids: Iterable, delay_seconds: float = 0) -> list:
+def scoring_jobs_dispatch(*, job_ids: Iterable, delay_seconds: float = 0, trace_ids: dict | None = None) -> list:
     """Send one message per job to SQS; return the ids that were sent.
+
+    ``trace_ids`` ({job id: trace id}) comes from a caller that has just
+    created the jobs and saves reading them back (a message for a job
+    cancelled in between is harmless: the claim refuses it). Without it,
+    only the jobs still QUEUED are sent.
 
     A failure is logged, not raised: the jobs are committed and the relay
     sends whatever was not marked dispatched.
     """
     from jobs.actors import score_job  # the actor module imports this one
 
-    rows = ScoringJob.objects.filter(pk__in=list(job_ids), status=ScoringJob.Status.QUEUED)
+    if trace_ids is None:
+        rows = ScoringJob.objects.filter(pk__in=list(job_ids), status=ScoringJob.Status.QUEUED)
+        trace_ids = dict(rows.values_list("pk", "trace_id"))
     delay_ms = math.ceil(delay_seconds) * 1000 or None
     sent = []
-    for job_id, trace_id in rows.values_list("pk", "trace_id"):
+    for job_id, trace_id in trace_ids.items():
         try:
             score_job.send_with_options(args=(str(job_id),), kwargs={"trace_id": trace_id}, delay=delay_ms)
         except Exception:
@@ -201,8 +212,16 @@ class _Attempt:
         self._record(JobAttempt.Outcome.REJECTED, error=exc)
         return JobAttempt.Outcome.REJECTED
 
+    def _cancel_requested(self) -> bool:
+        return ScoringJob.objects.filter(
+            pk=self.job.pk, status=ScoringJob.Status.RUNNING, lease_owner=self.lease_owner,
+            cancel_requested_at__isnull=False,
+        ).exists()
+
     def failed(self, exc: Exception, tb: str) -> str:
         message = f"{type(exc).__name__}: {exc}"
+        if self._cancel_requested():
+            return self.cancelled()  # a cancelled job ends, whatever else went wrong
         if self.job.attempts >= self.job.max_attempts:
             with transaction.atomic():
                 if not ScoringJob.fail(job_id=self.job.pk, lease_owner=self.lease_owner,
@@ -214,7 +233,8 @@ class _Attempt:
         with transaction.atomic():
             if not ScoringJob.release(job_id=self.job.pk, lease_owner=self.lease_owner, delay_seconds=delay,
                                       reason=f"{message} (retry in {delay:.1f}s)"):
-                return self._superseded()
+                # Lost the lease, or a cancel request arrived since the check above.
+                return self.cancelled() if self._cancel_requested() else self._superseded()
             self._record(JobAttempt.Outcome.FAILED, error=exc, tb=tb)
             transaction.on_commit(partial(scoring_jobs_dispatch, job_ids=[self.job.pk], delay_seconds=delay))
         return JobAttempt.Outcome.FAILED
@@ -243,14 +263,21 @@ def _with_db_retry(record: Callable[[], str], *, seconds: float | None = None) -
 
 # --- staff actions ------------------------------------------------------------------
 
+@transaction.atomic
 def scoring_job_cancel(*, job_id, user, reason: str) -> ScoringJob:
     """Cancel a QUEUED job at once, or ask its worker to stop a RUNNING one."""
     reason = reason.strip() or "Cancelled by staff."
-    if not (
-        ScoringJob.cancel_queued(job_id=job_id, actor=user.get_username(), reason=reason)
-        or ScoringJob.request_cancel(job_id=job_id, user=user, reason=reason)
-    ):
-        raise JobConflict("Only a queued or running job can be cancelled.")
+    # Locked, so a worker's release or the relay's requeue cannot move the job
+    # between reading its status and choosing the transition.
+    status = ScoringJob.objects.select_for_update().values_list("status", flat=True).get(pk=job_id)
+    if status == ScoringJob.Status.QUEUED:
+        cancelled = ScoringJob.cancel_queued(job_id=job_id, actor=user.get_username(), reason=reason)
+    elif status == ScoringJob.Status.RUNNING:
+        cancelled = ScoringJob.request_cancel(job_id=job_id, user=user, reason=reason)
+    else:
+        cancelled = False
+    if not cancelled:
+        raise JobConflict("Only a queued or running job can be cancelled (or its cancel was already requested).")
     return ScoringJob.objects.get(pk=job_id)
 
 
@@ -275,10 +302,8 @@ def submission_rescore(*, submission_id, user, reason: str = "") -> ScoringJob:
     submission = Submission.objects.select_for_update().get(pk=submission_id)
     if submission.status != Submission.Status.SUBMITTED:
         raise ValidationError("Only a submitted submission can be rescored.")
-    job = scoring_job_create(submission=submission, requested_by=ScoringJob.RequestedBy.STAFF, user=user)
-    if reason.strip():
-        JobEvent.objects.filter(job=job, action=JobEvent.Action.CREATE).update(reason=reason.strip())
-    return job
+    return scoring_job_create(submission=submission, requested_by=ScoringJob.RequestedBy.STAFF, user=user,
+                              reason=reason)
 
 
 @transaction.atomic

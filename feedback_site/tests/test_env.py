@@ -33,3 +33,14 @@ def test_env_defaults_apply_when_unset(monkeypatch):
     assert env_list("X_UNSET", ["a"]) == ["a"]
     monkeypatch.setenv("X_LIST", " a, b ,,c ")
     assert env_list("X_LIST", []) == ["a", "b", "c"]
+
+
+def test_a_heartbeat_slower_than_half_the_lease_stops_the_start():
+    import subprocess
+    import sys
+
+    env = {"SCORING_LEASE_SECONDS": "30", "SCORING_HEARTBEAT_SECONDS": "20", "DJANGO_SETTINGS_MODULE":
+           "feedback_site.settings", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,  # noqa: S603
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and "must be at most half of SCORING_LEASE_SECONDS" in run.stderr

@@ -268,3 +268,53 @@ def test_request_submits_once_then_returns_the_same_job():
     again, created_again = scoring_job_request(submission_id=submission.pk, user=submission.owner)
     assert (created, created_again, again.pk) == (True, False, job.pk)
     assert job.requested_by == ScoringJob.RequestedBy.API
+
+
+def test_cancel_requested_then_a_transient_failure_ends_cancelled_not_queued(staff, monkeypatch):
+    job = queued_job()
+
+    def scorer_cancelled_then_failing(*, submission, checkpoint):
+        scoring_job_cancel(job_id=job.pk, user=staff, reason="stop")
+        raise ConnectionError("S3 unavailable")  # before any checkpoint could see the request
+
+    monkeypatch.setattr("jobs.services.scoring_evaluate", scorer_cancelled_then_failing)
+    assert scoring_job_run(job_id=job.pk) == JobAttempt.Outcome.CANCELLED
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.error_message) == (ScoringJob.Status.ERROR, "cancelled", "stop")
+
+
+def test_a_cancel_requested_job_is_never_released_back_to_queued():
+    job = queued_job()
+    ScoringJob.claim(job_id=job.pk, lease_owner="w", lease_seconds=30)
+    ScoringJob.objects.filter(pk=job.pk).update(cancel_requested_at=timezone.now())
+    assert not ScoringJob.release(job_id=job.pk, lease_owner="w", delay_seconds=1, reason="flaky")
+    assert ScoringJob.objects.get(pk=job.pk).status == ScoringJob.Status.RUNNING
+
+
+def test_cancel_twice_is_refused_the_second_time(staff):
+    job = queued_job()
+    ScoringJob.claim(job_id=job.pk, lease_owner="w", lease_seconds=30)
+    scoring_job_cancel(job_id=job.pk, user=staff, reason="once")
+    with pytest.raises(JobConflict):
+        scoring_job_cancel(job_id=job.pk, user=staff, reason="twice")
+    assert JobEvent.objects.filter(job=job, action=JobEvent.Action.CANCEL_REQUESTED).count() == 1
+
+
+def test_rescore_records_its_reason_on_the_creation_event(staff):
+    job = queued_job()
+    scoring_job_run(job_id=job.pk)
+    second = submission_rescore(submission_id=job.submission_id, user=staff, reason="rubric changed")
+    created = JobEvent.objects.get(job=second, action=JobEvent.Action.CREATE)
+    assert (created.actor, created.reason) == ("staffer", "rubric changed")
+
+
+def test_every_transition_writes_its_event_in_the_same_transaction(monkeypatch):
+    job = queued_job()
+
+    def broken_event(*args, **kwargs):
+        raise RuntimeError("event table unavailable")
+
+    monkeypatch.setattr(JobEvent.objects, "create", broken_event)
+    with pytest.raises(RuntimeError):
+        ScoringJob.claim(job_id=job.pk, lease_owner="w", lease_seconds=30)
+    assert ScoringJob.objects.get(pk=job.pk).status == ScoringJob.Status.QUEUED  # rolled back with it

@@ -1,0 +1,101 @@
+"""OpenAPI helpers: the error body as a component, documented responses per
+status code, and a hook that lists each route once."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from feedback_site.api.idempotency import IDEMPOTENCY_KEY_PARAMETER
+from feedback_site.api.pagination import MAX_PAGE, PageNumberPagination
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable code, e.g. `not_found`, `invalid`, `conflict`.")
+    message = serializers.CharField(help_text="A sentence for people.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Input field, query parameter or header → its messages. Empty when no field is at fault.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed or invalid input: a wrong type, an unknown or server-only field, a bad filter or page.",
+    401: "No credentials, or invalid ones.",
+    403: "Authenticated, but not allowed (for a session: a missing CSRF token).",
+    404: "No such object among yours.",
+    409: "The object's state does not allow this (for example: already submitted).",
+    412: "If-Match names an older version than the current one.",
+    413: "The request body is larger than the configured cap.",
+    415: "The body is not JSON.",
+    422: "The Idempotency-Key was used before with a different request.",
+    428: "Neither If-Match nor a version in the body: name the version you are changing.",
+    429: "Too many requests; see Retry-After.",
+}
+
+_EXAMPLES = {
+    400: {"code": "invalid", "message": "The request is invalid; see fields.",
+          "fields": {"status": ["This field is set by the server and cannot be written."]}},
+    404: {"code": "not_found", "message": "Not found.", "fields": {}},
+    409: {"code": "submission_locked", "message": "This submission has been submitted and can no longer be changed.",
+          "fields": {}},
+    429: {"code": "throttled", "message": "Request was throttled. Expected available in 12 seconds.", "fields": {}},
+}
+
+
+def error_responses(*status_codes: int) -> dict:
+    """``responses`` entries for extend_schema; 400/401/403/429 apply to every
+    authenticated endpoint and are always included."""
+    codes = sorted({400, 401, 403, 429, *status_codes})
+    responses = {}
+    for code in codes:
+        example = _EXAMPLES.get(code)
+        examples = [OpenApiExample(f"error {code}", value={"error": example}, response_only=True,
+                                   status_codes=[str(code)])] if example else []
+        responses[code] = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code], examples=examples)
+    return responses
+
+
+POST_PARAMETERS = [IDEMPOTENCY_KEY_PARAMETER]
+
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        OpenApiParameter.QUERY,
+        description="Page number, from 1. Past the last page: 404.",
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": PageNumberPagination.max_page_size,
+         "default": PageNumberPagination.page_size},
+        OpenApiParameter.QUERY,
+        description="Results per page.",
+    ),
+]
+
+
+def paginated(serializer_class, name: str):
+    """The page envelope of PageNumberPagination around ``serializer_class``."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+def drop_trailing_slash_twins(endpoints, **kwargs):
+    """Every API route answers with and without a trailing slash; document
+    the form without it only."""
+    paths = {path for path, *_ in endpoints}
+    return [
+        (path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+        if not (path.endswith("/") and path.rstrip("/") in paths)
+    ]

@@ -1,0 +1,175 @@
+"""Prometheus metrics at /metrics: requests, scoring jobs and the queue.
+
+Each number is taken where it is true for the whole system:
+
+- HTTP requests are counted by the web process that served them. gunicorn runs
+  several processes, so with PROMETHEUS_MULTIPROC_DIR set every process writes
+  its samples to that directory and a scrape (answered by any one of them)
+  merges all of them (prometheus_client's multiprocess mode). Without it (a
+  single `runserver` process) the process's own registry is exposed.
+- Scoring jobs run in worker processes, usually in other containers or on
+  other machines, which share no directory with the web and have no HTTP port
+  of their own. Their outcomes and durations are therefore read from
+  PostgreSQL at scrape time: JobAttempt rows are append-only (one per ended
+  attempt, whichever worker ran it), so counts of them are true counters that
+  survive worker restarts, and the job table gives the current states.
+- Queue depth is asked from SQS at scrape time.
+
+Access: open when DEBUG; otherwise ``Authorization: Bearer <METRICS_TOKEN>`` or
+a signed-in staff user.
+"""
+
+import hmac
+import logging
+import os
+import time
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import path
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+logger = logging.getLogger(__name__)
+
+# prometheus_client reads this variable itself when it is imported (it decides
+# where samples live); settings.PROMETHEUS_MULTIPROC_DIR documents the same one.
+_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if _MULTIPROC_DIR:
+    os.makedirs(_MULTIPROC_DIR, exist_ok=True)
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+REQUESTS = Counter(
+    "feedback_http_requests", "HTTP requests answered, by method, view and status.", ["method", "view", "status"]
+)
+REQUEST_SECONDS = Histogram(
+    "feedback_http_request_duration_seconds", "Time to answer an HTTP request, by method and view.",
+    ["method", "view"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+JOB_DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+
+class RequestMetricsMiddleware:
+    """Counts and times every request; labels stay bounded (URL pattern names, not paths)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = match.view_name if match else "<unmatched>"
+        method = request.method if request.method in _METHODS else "other"
+        REQUESTS.labels(method, view, str(response.status_code)).inc()
+        REQUEST_SECONDS.labels(method, view).observe(time.perf_counter() - started)
+        return response
+
+
+class JobsCollector:
+    """Scoring jobs as the database knows them, read at each scrape."""
+
+    def collect(self):
+        from jobs import selectors
+        from jobs.models import JobAttempt
+
+        by_status = GaugeMetricFamily("feedback_scoring_jobs", "Scoring jobs by current status.", labels=["status"])
+        for status, count in selectors.job_counts_by_status().items():
+            by_status.add_metric([status], count)
+        yield by_status
+
+        oldest = selectors.oldest_queued_at()
+        yield GaugeMetricFamily(
+            "feedback_scoring_oldest_queued_job_age_seconds", "Age of the oldest QUEUED job (0 when none).",
+            value=(time.time() - oldest.timestamp()) if oldest else 0.0,
+        )
+
+        histogram = selectors.attempt_duration_histogram(JOB_DURATION_BUCKETS)
+        attempts = CounterMetricFamily(
+            "feedback_scoring_job_attempts", "Ended attempts at scoring jobs, by outcome.", labels=["outcome"]
+        )
+        durations = HistogramMetricFamily(
+            "feedback_scoring_job_attempt_duration_seconds", "Run time of ended attempts, by outcome.",
+            labels=["outcome"],
+        )
+        for outcome in JobAttempt.Outcome.values:
+            row = histogram.get(outcome, {"count": 0, "sum": 0.0, "buckets": [0] * len(JOB_DURATION_BUCKETS)})
+            attempts.add_metric([outcome], row["count"])
+            buckets = [(str(upper), n) for upper, n in zip(JOB_DURATION_BUCKETS, row["buckets"], strict=True)]
+            durations.add_metric([outcome], buckets + [("+Inf", row["count"])], row["sum"])
+        yield attempts
+        yield durations
+
+
+class QueueCollector:
+    """SQS message counts of the scoring queue and its dead-letter queue, read at each scrape."""
+
+    def collect(self):
+        from jobs import dead_letters
+
+        up = GaugeMetricFamily("feedback_sqs_up", "1 if SQS answered this scrape.")
+        messages = GaugeMetricFamily(
+            "feedback_sqs_messages", "Approximate messages in SQS, by queue and state.", labels=["queue", "state"]
+        )
+        try:
+            depths = dead_letters.queue_depths()
+        except dead_letters.QueueUnavailable:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        for depth in depths.values():
+            messages.add_metric([depth.name, "visible"], depth.visible)
+            messages.add_metric([depth.name, "in_flight"], depth.in_flight)
+            messages.add_metric([depth.name, "delayed"], depth.delayed)
+        yield up
+        yield messages
+
+
+def _request_registry():
+    if _MULTIPROC_DIR:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=_MULTIPROC_DIR)
+        return registry
+    return REGISTRY
+
+
+def _system_registry() -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(JobsCollector())
+    registry.register(QueueCollector())
+    return registry
+
+
+def exposition() -> bytes:
+    """The text exposition of every metric (two registries, disjoint names)."""
+    return generate_latest(_request_registry()) + generate_latest(_system_registry())
+
+
+def _allowed(request) -> bool:
+    if settings.DEBUG:
+        return True
+    token = settings.METRICS_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def metrics_view(request):
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    if not _allowed(request):
+        return HttpResponse(
+            "metrics need a bearer token or a staff session\n", status=401, content_type="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+# Included by feedback_site/urls.py.
+urlpatterns = [path("metrics", metrics_view, name="metrics")]

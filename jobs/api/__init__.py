@@ -1,0 +1,1 @@
+"""The scoring part of the REST API (/api/scoring...)."""

@@ -1,0 +1,1 @@
+"""The submissions part of the REST API (/api/submissions...)."""

@@ -1,0 +1,274 @@
+"""/api/submissions: start, list, read, edit and submit submissions.
+
+Views translate HTTP to the services in submissions.services and
+jobs.services and back; the rules live in the services.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feedback_site.api.errors import Conflict, PreconditionFailed, PreconditionRequired
+from feedback_site.api.idempotency import idempotent
+from feedback_site.api.pagination import PageNumberPagination
+from feedback_site.api.requests import absolute_url, trace_id_of
+from feedback_site.api.schema import PAGE_PARAMETERS, POST_PARAMETERS, error_responses, paginated
+from feedback_site.api.serializers import MAX_BIGINT, StrictCharField, StrictInputSerializer, StrictIntegerField
+from jobs.api.serializers import JobOutputSerializer
+from jobs.models import ScoringJob
+from jobs.services import JobConflict, submission_submit
+from submissions.api.selectors import visible_submissions
+from submissions.api.serializers import SubmissionOutputSerializer, etag_of
+from submissions.models import Assignment, Submission
+from submissions.services import SubmissionConflict, submission_start, submission_update_text
+
+TAG = ["submissions"]
+SUBMISSION_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The submission's id.")
+
+
+def _detail_response(request, submission: Submission, status_code: int = status.HTTP_200_OK) -> Response:
+    response = Response(SubmissionOutputSerializer(submission).data, status=status_code)
+    response["ETag"] = etag_of(submission)
+    if status_code == status.HTTP_201_CREATED:
+        response["Location"] = absolute_url(request, reverse("api:submission_detail", args=[submission.pk]))
+    return response
+
+
+def _own_submission(request, pk) -> Submission:
+    """The submission, for a change by its owner. Someone else's is 404 (it is
+    not visible), or 403 for staff, who can see it but not act as its owner."""
+    submission = get_object_or_404(visible_submissions(request.user), pk=pk)
+    if submission.owner_id != request.user.pk:
+        raise PermissionDenied("Only the submission's owner can change it.")
+    return submission
+
+
+class SubmissionListCreateApi(APIView):
+    """POST: start (or continue) a submission; GET: list the visible ones."""
+
+    class SubmissionCreateInputSerializer(StrictInputSerializer):
+        assignment = StrictIntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The assignment's id.")
+
+        def validate_assignment(self, value: int) -> Assignment:
+            assignment = Assignment.objects.filter(pk=value).first()
+            if assignment is None:
+                raise serializers.ValidationError("No such assignment.")
+            return assignment
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Submission.Status.choices, required=False)
+        assignment = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False)
+
+    @property
+    def throttle_scope(self):
+        return "submission_create" if self.request.method == "POST" else None
+
+    @extend_schema(
+        operation_id="submissions_create",
+        tags=TAG,
+        summary="Start a submission",
+        description=(
+            "Starts a submission (status IN_PROGRESS) for an assignment, or returns the learner's open one for it "
+            "(200) instead of starting a second: retrying is safe even without an Idempotency-Key."
+        ),
+        parameters=POST_PARAMETERS,
+        request=SubmissionCreateInputSerializer,
+        responses={
+            201: OpenApiResponse(SubmissionOutputSerializer, description="Started; Location names it."),
+            200: OpenApiResponse(SubmissionOutputSerializer, description="The open submission already there."),
+            **error_responses(409, 413, 415, 422),
+        },
+        examples=[OpenApiExample("start", value={"assignment": 1}, request_only=True)],
+    )
+    @idempotent
+    def post(self, request):
+        serializer = self.SubmissionCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = serializer.validated_data["assignment"]
+        # The service continues an open submission rather than starting a
+        # second (a natural key): tell the client which of the two happened.
+        open_before = set(
+            Submission.objects.filter(
+                owner=request.user, assignment=assignment, status=Submission.Status.IN_PROGRESS
+            ).values_list("pk", flat=True)
+        )
+        try:
+            submission = submission_start(user=request.user, assignment=assignment)
+        except DjangoValidationError as exc:
+            raise Conflict(" ".join(exc.messages), code="cannot_start") from None
+        submission = visible_submissions(request.user).get(pk=submission.pk)
+        created = submission.pk not in open_before
+        return _detail_response(request, submission, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        operation_id="submissions_list",
+        tags=TAG,
+        summary="List submissions",
+        description="Your submissions (staff: everyone's), newest first, filtered and paginated.",
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses={200: paginated(SubmissionOutputSerializer, "PaginatedSubmissionList"), **error_responses(404)},
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        submissions = visible_submissions(request.user).order_by("-created_at", "-pk")
+        if "status" in filters.validated_data:
+            submissions = submissions.filter(status=filters.validated_data["status"])
+        if "assignment" in filters.validated_data:
+            submissions = submissions.filter(assignment_id=filters.validated_data["assignment"])
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(submissions, request, view=self)
+        return paginator.get_paginated_response(SubmissionOutputSerializer(page, many=True).data)
+
+
+def _expected_version(request, submission: Submission, body_version: int | None) -> int:
+    """The version the client says it is changing: from If-Match (a stale one
+    is 412) or from the body's ``version`` (a stale one is 409)."""
+    if_match = request.headers.get("If-Match")
+    if if_match is not None:
+        tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+        if "*" not in tags and str(submission.version) not in tags:
+            raise PreconditionFailed()
+        if body_version is None:
+            return submission.version
+    if body_version is None:
+        raise PreconditionRequired()
+    if body_version != submission.version:
+        raise Conflict(
+            "This submission was changed elsewhere; read it again and reapply your change.", code="version_conflict"
+        )
+    return body_version
+
+
+class SubmissionDetailApi(APIView):
+    """GET: one submission; PATCH: change its text fields."""
+
+    class SubmissionUpdateInputSerializer(StrictInputSerializer):
+        source_code = StrictCharField(required=False, allow_blank=True)
+        documentation = StrictCharField(required=False, allow_blank=True)
+        version = StrictIntegerField(
+            required=False,
+            min_value=1,
+            max_value=2**31 - 1,
+            help_text="The version you read (alternative to If-Match). Not written: the server bumps it.",
+        )
+
+        def validate(self, attrs):
+            if "source_code" not in attrs and "documentation" not in attrs:
+                raise serializers.ValidationError("Send source_code, documentation, or both.")
+            return attrs
+
+    @property
+    def throttle_scope(self):
+        return "submission_update" if self.request.method == "PATCH" else None
+
+    @extend_schema(
+        operation_id="submissions_retrieve",
+        tags=TAG,
+        summary="Read a submission",
+        description="The ETag header carries the version, for If-Match on a later PATCH.",
+        parameters=[SUBMISSION_ID],
+        responses={200: SubmissionOutputSerializer, **error_responses(404)},
+    )
+    def get(self, request, pk):
+        return _detail_response(request, get_object_or_404(visible_submissions(request.user), pk=pk))
+
+    @extend_schema(
+        operation_id="submissions_partial_update",
+        tags=TAG,
+        summary="Edit a submission's text",
+        description=(
+            "Changes source_code and/or documentation of an IN_PROGRESS submission. Name the version you read, "
+            "in If-Match (its ETag; stale: 412) or in the body's `version` (stale: 409); with neither: 428. "
+            "A submitted submission cannot change (409)."
+        ),
+        parameters=[
+            SUBMISSION_ID,
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description='e.g. "3"'),
+        ],
+        request=SubmissionUpdateInputSerializer,
+        responses={200: SubmissionOutputSerializer, **error_responses(404, 409, 412, 413, 415, 428)},
+        examples=[
+            OpenApiExample(
+                "edit", value={"source_code": "def add(a, b):\n    return a + b\n", "version": 1}, request_only=True
+            )
+        ],
+    )
+    def patch(self, request, pk):
+        submission = _own_submission(request, pk)
+        serializer = self.SubmissionUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not submission.is_editable:
+            raise Conflict("This submission has been submitted and can no longer be changed.",
+                           code="submission_locked")
+        expected = _expected_version(request, submission, data.get("version"))
+        try:
+            submission_update_text(
+                submission=submission,
+                source_code=data.get("source_code", submission.source_code),
+                documentation=data.get("documentation", submission.documentation),
+                expected_version=expected,
+            )
+        except SubmissionConflict as exc:
+            locked = not Submission.objects.filter(pk=pk, status=Submission.Status.IN_PROGRESS).exists()
+            if locked:
+                raise Conflict(str(exc), code="submission_locked") from None
+            if request.headers.get("If-Match") is not None:
+                raise PreconditionFailed() from None
+            raise Conflict(str(exc), code="version_conflict") from None
+        return _detail_response(request, submission)
+
+
+class SubmissionSubmitApi(APIView):
+    """POST: submit; the submission locks and its scoring job is queued."""
+
+    class SubmitInputSerializer(StrictInputSerializer):
+        """No fields: an empty body or {}; anything else is refused."""
+
+    throttle_scope = "submission_submit"
+
+    @extend_schema(
+        operation_id="submissions_submit",
+        tags=TAG,
+        summary="Submit a submission",
+        description=(
+            "Locks the submission (SUBMITTED) and queues its scoring job in one transaction. Answers 202 with the "
+            "job; poll Location (GET /api/scoring/{id}) until DONE or ERROR. Already submitted, files still "
+            "pending or rejected, nothing written, or the deadline passed: 409."
+        ),
+        parameters=[SUBMISSION_ID, *POST_PARAMETERS],
+        request=None,
+        responses={202: OpenApiResponse(JobOutputSerializer, description="The queued job; Location names it."),
+                   **error_responses(404, 409, 413, 415, 422)},
+    )
+    @idempotent
+    def post(self, request, pk):
+        submission = _own_submission(request, pk)
+        self.SubmitInputSerializer(data=request.data).is_valid(raise_exception=True)
+        if not submission.is_editable:
+            raise Conflict("This submission has already been submitted.", code="already_submitted")
+        try:
+            job = submission_submit(
+                submission_id=submission.pk,
+                user=request.user,
+                requested_by=ScoringJob.RequestedBy.API,
+                trace_id=trace_id_of(request),
+            )
+        except (SubmissionConflict, JobConflict) as exc:
+            raise Conflict(str(exc), code="already_submitted") from None
+        except DjangoValidationError as exc:
+            raise Conflict(" ".join(exc.messages), code="not_ready") from None
+        except Submission.DoesNotExist:
+            raise PermissionDenied("Only the submission's owner can submit it.") from None
+        job = ScoringJob.objects.select_related("result").get(pk=job.pk)
+        response = Response(JobOutputSerializer(job, context={"request": request}).data,
+                            status=status.HTTP_202_ACCEPTED)
+        response["Location"] = absolute_url(request, reverse("api:scoring_job_detail", args=[job.pk]))
+        return response
