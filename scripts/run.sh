@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 export DEBUG="${DEBUG:-true}"
+export LOG_FORMAT="${LOG_FORMAT:-console}"  # readable in a terminal; production logs JSON
 export LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}"
 export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:$LOCALSTACK_PORT}"
 export PYTHONUNBUFFERED=1

@@ -34,7 +34,7 @@ def _static_files_without_collectstatic(settings):
 # --- helpers, shared with the dashboard and browser tests ------------------------------
 
 def staff_in(group: str, username: str):
-    """A staff user whose only rights come from one of the groups the jobs migration creates."""
+    """A staff user whose only rights come from one of the groups created after every migrate."""
     user = UserFactory(username=username, is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user
