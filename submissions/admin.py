@@ -25,6 +25,9 @@ class SubmissionEventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 class SubmissionFileInline(admin.TabularInline):
     model = SubmissionFile
@@ -34,6 +37,9 @@ class SubmissionFileInline(admin.TabularInline):
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     @admin.display(description="size")
@@ -61,6 +67,12 @@ class SubmissionAdmin(admin.ModelAdmin):
     inlines = [SubmissionFileInline, SubmissionEventInline]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Look only: a submission changes through its services (each a
+        # conditional UPDATE with an event). An admin "Save" would rewrite the
+        # whole row, status included, over whatever committed meanwhile.
         return False
 
     def get_urls(self):

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -31,11 +32,37 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        super().clean()
+        self.accepted_file_types = _clean_accepted_file_types(self.accepted_file_types)
+
     def deadline_passed(self, now=None) -> bool:
         return self.deadline is not None and (now or timezone.now()) >= self.deadline
 
+    @property
+    def accepted_types(self) -> list[str]:
+        """The accepted MIME types, as matching reads them (see filetypes)."""
+        return filetypes.accepted_type_list(self.accepted_file_types)
+
     def accepts_content_type(self, sniffed: str) -> bool:
-        return filetypes.is_accepted(sniffed, self.accepted_file_types or [])
+        return filetypes.is_accepted(sniffed, self.accepted_file_types)
+
+
+def _clean_accepted_file_types(value) -> list[str]:
+    """A list of ``type/subtype`` or ``type/*`` strings, lower-cased, once each."""
+    if value is None:
+        return []
+    example = 'Give a list of MIME types, e.g. ["text/x-python", "text/csv", "image/*"], or [] for any.'
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError({"accepted_file_types": example})
+    types = [item.strip().lower() for item in value]
+    malformed = [t for t in types if not filetypes.is_accepted_type_pattern(t)]
+    if malformed:
+        raise ValidationError(
+            {"accepted_file_types": f"Not a MIME type (type/subtype or type/*): {', '.join(map(repr, malformed))}. "
+             + example}
+        )
+    return list(dict.fromkeys(types))
 
 
 class Submission(models.Model):
@@ -64,6 +91,12 @@ class Submission(models.Model):
                 condition=Q(status="IN_PROGRESS", submitted_at__isnull=True)
                 | Q(status="SUBMITTED", submitted_at__isnull=False),
                 name="submission_submitted_at_matches_status",
+            ),
+            # One open attempt per learner and assignment, whatever races.
+            models.UniqueConstraint(
+                fields=["owner", "assignment"],
+                condition=Q(status="IN_PROGRESS"),
+                name="submission_one_open_attempt",
             ),
         ]
 
@@ -219,3 +252,26 @@ class SubmissionFileEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class PendingObjectDeletion(models.Model):
+    """An S3 object the database no longer needs, not yet confirmed deleted.
+
+    Listed in the same transaction that lets go of the object (a file deleted
+    or rejected, an upload promoted), so a deletion S3 refuses or never hears
+    of is retried by ``manage.py purge_deleted_files`` rather than forgotten.
+    The row goes once S3 has deleted the object; the file's own history is in
+    SubmissionFileEvent.
+    """
+
+    key = models.CharField(max_length=512, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.key

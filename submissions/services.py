@@ -13,17 +13,25 @@ request: the browser views and the REST API call the same code. Errors:
 """
 
 import hashlib
+import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
+from functools import partial
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
 from submissions import filetypes, storage
 from submissions.filenames import neutralise_file_name
-from submissions.models import Assignment, Submission, SubmissionFile
+from submissions.models import Assignment, PendingObjectDeletion, Submission, SubmissionFile
+
+logger = logging.getLogger(__name__)
 
 LOCKED_MESSAGE = "This submission has been submitted and can no longer be changed."
 STALE_MESSAGE = "This submission was changed elsewhere (another tab or device); reload to see the latest version."
@@ -48,11 +56,13 @@ class SubmissionLocked(SubmissionConflict):
 def submission_start(*, user, assignment: Assignment) -> Submission:
     """Continue the learner's open submission for the assignment, or start one
     (a new attempt) if the attempt limit and the deadline allow it."""
-    existing = (
-        Submission.objects.select_for_update()
-        .filter(owner=user, assignment=assignment, status=Submission.Status.IN_PROGRESS)
-        .first()
-    )
+    # Starts for one assignment queue on its row: without it, two concurrent
+    # starts (READ COMMITTED) both find no open attempt, both count, both
+    # insert. NO KEY UPDATE, because other learners' uncommitted inserts hold
+    # KEY SHARE on the row and must not make this wait. The row is re-read, so
+    # the limits checked are the current ones.
+    assignment = Assignment.objects.select_for_update(no_key=True).get(pk=assignment.pk)
+    existing = _open_submission(user, assignment)
     if existing:
         return existing
     if assignment.deadline_passed():
@@ -61,8 +71,17 @@ def submission_start(*, user, assignment: Assignment) -> Submission:
     if attempts >= assignment.max_attempts:
         raise ValidationError(f"This assignment allows {assignment.max_attempts} attempt(s); all are used.")
     submission = Submission(owner=user, assignment=assignment)
-    submission.full_clean()
-    submission.save()
+    submission.full_clean(validate_constraints=False)  # one open attempt: the database's partial unique index
+    try:
+        with transaction.atomic():
+            submission.save()
+    except IntegrityError:
+        # An open attempt was inserted by a writer that did not take the lock
+        # above: it is the one to continue.
+        existing = _open_submission(user, assignment)
+        if existing is None:
+            raise
+        return existing
     return submission
 
 
@@ -208,10 +227,11 @@ def submission_file_upload_complete(*, submission_id, file_id, user) -> Submissi
                 reason=verdict.reason, actor=user,
                 size=verdict.size, content_type=verdict.content_type, sha256=verdict.sha256,
             )
+            _delete_objects_after_commit(storage.file_object_keys(file.storage_key))
         else:
             file.mark_ready(size=verdict.size, content_type=verdict.content_type, sha256=verdict.sha256, actor=user)
-    if verdict.reason:
-        storage.delete_file_objects(file.storage_key)
+            # Only now: until the file is settled, a retry may need to copy it again.
+            _delete_objects_after_commit([storage.incoming_key_for(file.storage_key)])
     return file
 
 
@@ -227,7 +247,7 @@ def submission_file_delete(*, submission_id, file_id, user) -> SubmissionFile:
             pk=file_id, submission=submission, status__in=LIVE_FILE_STATUSES
         )
         file.mark_deleted(actor=user)
-    storage.delete_file_objects(file.storage_key)
+        _delete_objects_after_commit(storage.file_object_keys(file.storage_key))
     return file
 
 
@@ -247,7 +267,84 @@ def submission_file_staff_download_url(*, file_id, user) -> str:
     return _download_url(SubmissionFile.objects.get(pk=file_id, status__in=LIVE_FILE_STATUSES))
 
 
+# --- stored objects no longer needed ------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeOutcome:
+    deleted: int
+    failed: int
+
+
+def pending_object_deletions_purge(*, keys: Collection[str] | None = None, batch_size: int = 200) -> PurgeOutcome:
+    """Delete the objects listed in PendingObjectDeletion (or only ``keys``)
+    from S3, and their rows once S3 has confirmed.
+
+    A refusal for one key is recorded on its row and the sweep goes on; S3
+    being unreachable ends the sweep (the rest waits for the next run). Rows
+    are taken FOR UPDATE SKIP LOCKED, batch by batch, so several sweeps and
+    the after-commit attempts never work on the same key at once.
+    """
+    deleted = failed = 0
+    after = 0
+    while True:
+        with transaction.atomic():
+            rows = PendingObjectDeletion.objects.select_for_update(skip_locked=True).filter(pk__gt=after)
+            if keys is not None:
+                rows = rows.filter(key__in=list(keys))
+            batch = list(rows.order_by("pk")[:batch_size])
+            if not batch:
+                break
+            after = batch[-1].pk
+            done, failures, reachable = _delete_stored_objects(batch)
+            PendingObjectDeletion.objects.filter(pk__in=done).delete()
+            for row, error in failures:
+                PendingObjectDeletion.objects.filter(pk=row.pk).update(
+                    attempts=F("attempts") + 1, last_attempt_at=timezone.now(), last_error=error[:500]
+                )
+        deleted, failed = deleted + len(done), failed + len(failures)
+        if not reachable or len(batch) < batch_size:
+            break
+    return PurgeOutcome(deleted=deleted, failed=failed)
+
+
+def _delete_stored_objects(rows: list[PendingObjectDeletion]) -> tuple[list[int], list[tuple], bool]:
+    """(ids deleted, [(row, error)], whether S3 answered at all)."""
+    done, failures = [], []
+    for row in rows:
+        try:
+            storage.delete_objects(row.key)
+        except ClientError as exc:
+            logger.warning("storage refused to delete %s; it stays listed", row.key, exc_info=True)
+            failures.append((row, f"{type(exc).__name__}: {exc}"))
+        except BotoCoreError as exc:
+            logger.warning("storage unreachable deleting %s; it stays listed", row.key, exc_info=True)
+            failures.append((row, f"{type(exc).__name__}: {exc}"))
+            return done, failures, False
+        else:
+            done.append(row.pk)
+    return done, failures, True
+
+
+def _delete_objects_after_commit(keys: Collection[str]) -> None:
+    """List the objects for deletion in the caller's transaction and try to
+    delete them once it commits; what fails then stays listed for the sweep."""
+    keys = list(keys)
+    PendingObjectDeletion.objects.bulk_create(
+        [PendingObjectDeletion(key=key) for key in keys], ignore_conflicts=True
+    )
+    transaction.on_commit(partial(pending_object_deletions_purge, keys=keys), robust=True)
+
+
 # --- helpers -----------------------------------------------------------------
+
+
+def _open_submission(user, assignment: Assignment) -> Submission | None:
+    return (
+        Submission.objects.select_for_update()
+        .filter(owner=user, assignment=assignment, status=Submission.Status.IN_PROGRESS)
+        .first()
+    )
 
 
 def _locked_own_submission(submission_id, user) -> Submission:
@@ -302,7 +399,7 @@ def _verify_upload(file: SubmissionFile) -> _Verdict:
     content_type = filetypes.sniff_content_type(bytes(head))
     verdict = _Verdict(size=read, content_type=content_type, sha256=digest.hexdigest())
     if not assignment.accepts_content_type(content_type):
-        accepted = ", ".join(assignment.accepted_file_types)
+        accepted = ", ".join(assignment.accepted_types) or "nothing, until staff correct the assignment's file types"
         reason = (
             f"The file's content is {content_type}, which this assignment does not accept "
             f"(accepted: {accepted}). The type is read from the content, not the name."

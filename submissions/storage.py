@@ -6,7 +6,9 @@ A browser upload lands under ``incoming/``; once the server has accepted the
 upload it copies the object to its final key under ``submissions/`` and
 verifies *that* copy. The presigned POST stays valid until it expires and
 could be replayed with other bytes, but it can only ever write to the
-incoming key, never over a file that was already verified.
+incoming key, never over a file that was already verified. The incoming
+object is deleted only once the file is settled, so a verification cut short
+by a storage error can simply run again.
 """
 
 import threading
@@ -74,24 +76,25 @@ def presigned_upload(*, key: str, content_type: str, max_size: int, expires_in: 
 
 
 def promote_upload(*, key: str) -> bool:
-    """Copy the uploaded object to its final key and remove the incoming one.
-    False if nothing arrived. The copy is stored as opaque bytes: what it
-    really is, is recorded in the database after verification."""
-    client = _s3()
-    source = incoming_key_for(key)
+    """Copy the uploaded object to its final key; False if nothing arrived.
+
+    The incoming object stays (the caller deletes it once the file is
+    settled), so calling this again after a failed verification copies again.
+    If the incoming object is gone but an earlier call's copy is there, that
+    copy counts. The copy is stored as opaque bytes: what it really is, is
+    recorded in the database after verification."""
     try:
-        client.copy_object(
+        _s3().copy_object(
             Bucket=settings.S3_BUCKET,
             Key=key,
-            CopySource={"Bucket": settings.S3_BUCKET, "Key": source},
+            CopySource={"Bucket": settings.S3_BUCKET, "Key": incoming_key_for(key)},
             MetadataDirective="REPLACE",
             ContentType="application/octet-stream",
         )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
-            return False
+            return object_size(key) is not None
         raise
-    client.delete_object(Bucket=settings.S3_BUCKET, Key=source)
     return True
 
 
@@ -122,9 +125,9 @@ def delete_objects(*keys: str) -> None:
         client.delete_object(Bucket=settings.S3_BUCKET, Key=key)
 
 
-def delete_file_objects(key: str) -> None:
-    """Delete a file's final object and any incoming one left behind."""
-    delete_objects(key, incoming_key_for(key))
+def file_object_keys(key: str) -> tuple[str, str]:
+    """Every object a file may have: its final one and its incoming one."""
+    return key, incoming_key_for(key)
 
 
 def presigned_download_url(*, key: str, filename: str, content_type: str, expires_in: int) -> str:
@@ -143,7 +146,7 @@ def presigned_download_url(*, key: str, filename: str, content_type: str, expire
 
 def read_object(key: str) -> bytes:
     """The stored bytes of an object (for scoring and verification)."""
-    response = aws.client("s3").get_object(Bucket=settings.S3_BUCKET, Key=key)
+    response = _s3().get_object(Bucket=settings.S3_BUCKET, Key=key)
     return response["Body"].read()
 
 

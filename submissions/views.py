@@ -279,8 +279,10 @@ def file_upload_start(request, pk):
     try:
         payload = json.loads(request.body or b"{}")
         name, size, declared = str(payload.get("name", "")), payload.get("size"), str(payload.get("type", ""))
-    except (ValueError, AttributeError):
-        message = "Send the file's name, size and type as JSON."
+    except (ValueError, AttributeError, RecursionError):
+        # RecursionError: json refuses nesting deeper than the interpreter's
+        # recursion limit ("[[[[..."), which is malformed input, not a crash.
+        message = "Send the file's name, size and type as a JSON object."
         return JsonResponse({"status": "invalid", "message": message}, status=400)
     try:
         ticket = submission_file_upload_start(

@@ -141,10 +141,11 @@ def test_staff_list_everyones_submissions():
 
 def test_list_filters_by_status_and_assignment():
     learner, assignment = UserFactory(), AssignmentFactory()
-    wanted = SubmissionFactory(owner=learner, assignment=assignment)
-    SubmissionFactory(owner=learner)
+    # Submitted first: a learner has at most one open attempt per assignment.
     submitted = SubmissionFactory(owner=learner, assignment=assignment)
     Submission.objects.filter(pk=submitted.pk).update(status="SUBMITTED", submitted_at="2026-01-01T00:00:00Z")
+    wanted = SubmissionFactory(owner=learner, assignment=assignment)
+    SubmissionFactory(owner=learner)
     client = api_as(learner)
     by_assignment = client.get("/api/submissions", {"assignment": assignment.pk}).json()
     assert {r["id"] for r in by_assignment["results"]} == {str(wanted.pk), str(submitted.pk)}

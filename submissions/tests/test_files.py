@@ -4,17 +4,22 @@ the presigned form over HTTP like a browser and reads the bucket back."""
 
 import base64
 import hashlib
+import io
 import json
 import time
 import urllib.request
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.management import CommandError, call_command
+from django.test import TestCase
 
 from jobs.services import submission_submit
 from submissions import storage
-from submissions.models import Submission, SubmissionFile, SubmissionFileEvent
+from submissions.models import PendingObjectDeletion, Submission, SubmissionFile, SubmissionFileEvent
 from submissions.services import (
     SubmissionConflict,
     submission_file_delete,
@@ -49,8 +54,22 @@ def start(submission, name="solution.py", size=None, content=PYTHON, content_typ
     )
 
 
+def after_commit():
+    """Run what the code under test defers to its commit (S3 deletions), as
+    a real commit would; the test's own transaction never commits."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def complete(submission, ticket):
-    return submission_file_upload_complete(submission_id=submission.pk, file_id=ticket.file.pk, user=submission.owner)
+    with after_commit():
+        return submission_file_upload_complete(
+            submission_id=submission.pk, file_id=ticket.file.pk, user=submission.owner
+        )
+
+
+def delete(submission, file):
+    with after_commit():
+        return submission_file_delete(submission_id=submission.pk, file_id=file.pk, user=submission.owner)
 
 
 def upload(submission, content=PYTHON, name="solution.py"):
@@ -190,7 +209,7 @@ def test_download_of_unicode_name_uses_rfc5987(s3, submission):
 
 def test_delete_removes_the_object_and_keeps_the_history(s3, settings, submission):
     _, file = upload(submission)
-    submission_file_delete(submission_id=submission.pk, file_id=file.pk, user=submission.owner)
+    delete(submission, file)
     file.refresh_from_db()
     assert file.status == SubmissionFile.Status.DELETED
     assert not exists(s3, settings.S3_BUCKET, file.storage_key)
@@ -277,3 +296,104 @@ def test_after_submit_uploads_and_deletes_are_refused(s3, settings, submission, 
     assert submission.files.count() == 1
     # Still downloadable, read-only.
     assert submission_file_download_url(submission_id=submission.pk, file_id=ready.pk, user=submission.owner)
+
+
+# --- storage failing half-way -------------------------------------------------------
+
+
+def unreachable_s3():
+    """A real S3 client for an endpoint where nothing listens."""
+    return boto3.client(
+        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="test",
+        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+
+
+def test_a_verification_cut_short_by_storage_is_verified_again_not_rejected(s3, settings, submission, monkeypatch):
+    ticket = start(submission)
+    assert post_presigned_form(ticket.url, ticket.fields, PYTHON) == 204
+    # The copy succeeds, then the first read of it fails at the network.
+    real_object_size, failures = storage.object_size, []
+
+    def object_size_failing_once(key):
+        if not failures:
+            failures.append(key)
+            raise EndpointConnectionError(endpoint_url=settings.AWS_ENDPOINT_URL)
+        return real_object_size(key)
+
+    monkeypatch.setattr(storage, "object_size", object_size_failing_once)
+    with pytest.raises(EndpointConnectionError):
+        complete(submission, ticket)
+    assert SubmissionFile.objects.get(pk=ticket.file.pk).status == SubmissionFile.Status.PENDING
+    # "Check again":
+    file = complete(submission, ticket)
+    assert file.status == SubmissionFile.Status.READY, file.rejection_reason
+    assert file.sha256 == hashlib.sha256(PYTHON).hexdigest()
+    assert s3.get_object(Bucket=settings.S3_BUCKET, Key=file.storage_key)["Body"].read() == PYTHON
+    assert not exists(s3, settings.S3_BUCKET, ticket.fields["key"])  # removed once the file was settled
+    assert not PendingObjectDeletion.objects.exists()
+
+
+def test_a_deletion_storage_misses_is_kept_and_done_by_purge_deleted_files(s3, settings, submission, monkeypatch):
+    _, file = upload(submission)
+    with monkeypatch.context() as outage:
+        outage.setattr(storage, "_s3", unreachable_s3)
+        delete(submission, file)  # the learner's delete succeeds; S3 does not hear of it
+    file.refresh_from_db()
+    assert file.status == SubmissionFile.Status.DELETED
+    assert exists(s3, settings.S3_BUCKET, file.storage_key)
+    pending = PendingObjectDeletion.objects.get(key=file.storage_key)
+    assert pending.attempts == 1 and "EndpointConnectionError" in pending.last_error
+
+    with monkeypatch.context() as outage:
+        outage.setattr(storage, "_s3", unreachable_s3)
+        with pytest.raises(CommandError, match="could not be deleted"):
+            call_command("purge_deleted_files", stdout=io.StringIO())
+    assert PendingObjectDeletion.objects.get(key=file.storage_key).attempts == 2
+
+    out = io.StringIO()
+    call_command("purge_deleted_files", stdout=out)
+    assert "deleted 2 stored object(s)" in out.getvalue()  # the final object and the incoming key
+    assert not exists(s3, settings.S3_BUCKET, file.storage_key)
+    assert not PendingObjectDeletion.objects.exists()
+
+
+def test_a_rejected_files_objects_are_listed_for_deletion_with_the_rejection(s3, settings, submission):
+    ticket = start(submission, name="page.py", content=HTML)
+    assert post_presigned_form(ticket.url, ticket.fields, HTML) == 204
+    with TestCase.captureOnCommitCallbacks(execute=False) as deferred:
+        file = submission_file_upload_complete(
+            submission_id=submission.pk, file_id=ticket.file.pk, user=submission.owner
+        )
+    assert file.status == SubmissionFile.Status.REJECTED
+    # Listed in the rejecting transaction: a process that dies before its
+    # after-commit deletion leaves the work to the sweep, not to nobody.
+    assert set(PendingObjectDeletion.objects.values_list("key", flat=True)) == set(
+        storage.file_object_keys(file.storage_key)
+    )
+    assert len(deferred) == 1 and exists(s3, settings.S3_BUCKET, file.storage_key)
+    call_command("purge_deleted_files", stdout=io.StringIO())
+    assert not exists(s3, settings.S3_BUCKET, file.storage_key)
+    assert not exists(s3, settings.S3_BUCKET, ticket.fields["key"])
+    assert not PendingObjectDeletion.objects.exists()
+
+
+# --- assignments whose accepted types were stored malformed ----------------------
+
+
+@pytest.mark.parametrize("stored", [[1], [{"type": "text/x-python"}], {"a": 1}, ["", "python"]])
+def test_malformed_accepted_types_reject_the_file_instead_of_failing(s3, settings, stored):
+    submission = SubmissionFactory(assignment=AssignmentFactory(accepted_file_types=stored, max_file_size=4096))
+    _, file = upload(submission)
+    assert file.status == SubmissionFile.Status.REJECTED
+    assert "does not accept" in file.rejection_reason and "staff correct" in file.rejection_reason
+    assert not exists(s3, settings.S3_BUCKET, file.storage_key)
+
+
+def test_a_bare_string_of_accepted_types_is_one_type_not_its_characters(s3):
+    submission = SubmissionFactory(assignment=AssignmentFactory(accepted_file_types="text/x-python"))
+    _, file = upload(submission)
+    assert file.status == SubmissionFile.Status.READY, file.rejection_reason
+    _, html = upload(submission, content=HTML, name="page.py")
+    assert html.status == SubmissionFile.Status.REJECTED
+    assert "(accepted: text/x-python)" in html.rejection_reason

@@ -1,6 +1,7 @@
 import pytest
+from django.core.exceptions import ValidationError
 
-from submissions.models import Submission, SubmissionEvent
+from submissions.models import Assignment, Submission, SubmissionEvent
 from submissions.tests.factories import SubmissionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +42,30 @@ def test_submitted_submission_refuses_text_updates():
     assert not submission.update_text(source_code="late", documentation="", expected_version=submission.version)
     submission.refresh_from_db()
     assert submission.source_code != "late"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[1], "text/csv", {"text/csv": 1}, ["text"], ["text/"], ["*/*"], ["*/csv"], ["text/csv; charset=utf-8"],
+     ["text/csv", None], [""], ["text /csv"]],
+)
+def test_accepted_file_types_must_be_a_list_of_mime_types(value):
+    assignment = Assignment(title="T", accepted_file_types=value)
+    with pytest.raises(ValidationError) as refused:
+        assignment.full_clean()
+    assert "accepted_file_types" in refused.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ([], []),
+        (None, []),
+        (["text/x-python", "image/*"], ["text/x-python", "image/*"]),
+        ([" Text/CSV ", "text/csv", "application/vnd.ms-excel"], ["text/csv", "application/vnd.ms-excel"]),
+    ],
+)
+def test_accepted_file_types_are_cleaned_to_lower_case_once_each(value, stored):
+    assignment = Assignment(title="T", accepted_file_types=value)
+    assignment.full_clean()
+    assert assignment.accepted_file_types == stored

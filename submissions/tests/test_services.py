@@ -1,9 +1,13 @@
+import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from conftest import wait_until
 from submissions.models import Submission
 from submissions.services import (
     SubmissionConflict,
@@ -67,3 +71,86 @@ def test_submit_after_the_deadline_is_refused():
         submission_lock(submission=submission, user=submission.owner)
     submission.refresh_from_db()
     assert submission.status == Submission.Status.IN_PROGRESS
+
+
+# --- concurrent starts: real PostgreSQL connections, one per thread -------------
+
+
+def _in_own_connection(call):
+    """Run ``call`` in a thread, which Django gives a database connection of
+    its own; returns the thread and a dict with its backend ``pid`` and the
+    ``result`` or ``error``."""
+    outcome, connected = {}, threading.Event()
+
+    def run():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
+            connected.set()
+            outcome["result"] = call()
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            connected.set()
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert connected.wait(10) and "pid" in outcome, outcome
+    return thread, outcome
+
+
+def _waiting_on_a_lock(pid) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cardinality(pg_blocking_pids(%s)) > 0", [pid])
+        return cursor.fetchone()[0]
+
+
+def _finish(*threads):
+    for thread, outcome in threads:
+        thread.join(15)
+        assert not thread.is_alive()
+        assert "error" not in outcome, outcome["error"]
+    return [outcome["result"] for _, outcome in threads]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_starts_make_one_attempt_not_two():
+    learner, assignment = UserFactory(), AssignmentFactory(max_attempts=1)
+    with transaction.atomic():
+        # Holding the learner's row makes each start's INSERT wait (its
+        # foreign-key check needs a share lock on it), after it has counted:
+        # both starts are inside the race window at once.
+        get_user_model().objects.select_for_update().get(pk=learner.pk)
+        starts = [_in_own_connection(lambda: submission_start(user=learner, assignment=assignment)) for _ in "ab"]
+        wait_until(lambda: all(_waiting_on_a_lock(o["pid"]) for _, o in starts), timeout=10,
+                   message="both starts to be waiting")
+    first, second = _finish(*starts)
+    assert first.pk == second.pk
+    assert list(Submission.objects.filter(owner=learner, assignment=assignment).values_list("pk", flat=True)) == [
+        first.pk
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_start_continues_an_open_attempt_another_writer_inserts_meanwhile():
+    learner, assignment = UserFactory(), AssignmentFactory()
+    with transaction.atomic():
+        # Inserted without the service's lock and not yet committed: only the
+        # unique index can stop the start from adding a second open attempt.
+        theirs = SubmissionFactory(owner=learner, assignment=assignment)
+        start = _in_own_connection(lambda: submission_start(user=learner, assignment=assignment))
+        wait_until(lambda: _waiting_on_a_lock(start[1]["pid"]), timeout=10,
+                   message="the start's INSERT to wait on the unique index")
+    [continued] = _finish(start)
+    assert continued.pk == theirs.pk
+    assert Submission.objects.filter(owner=learner, assignment=assignment).count() == 1
+
+
+def test_the_database_refuses_a_second_open_attempt():
+    first = SubmissionFactory()
+    with pytest.raises(IntegrityError, match="submission_one_open_attempt"), transaction.atomic():
+        SubmissionFactory(owner=first.owner, assignment=first.assignment)
+    first.mark_submitted(actor=first.owner)
+    SubmissionFactory(owner=first.owner, assignment=first.assignment)  # a new attempt once the first is submitted

@@ -5,6 +5,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from feedback_site import aws
+from submissions import storage
 from submissions.storage import new_object_key
 
 
@@ -66,3 +68,34 @@ def test_bucket_expires_abandoned_incoming_uploads(s3, settings):
     rules = s3.get_bucket_lifecycle_configuration(Bucket=settings.S3_BUCKET)["Rules"]
     incoming = [r for r in rules if r.get("Filter", {}).get("Prefix") == "incoming/"]
     assert incoming and incoming[0]["Status"] == "Enabled" and incoming[0]["Expiration"]["Days"] == 1
+
+
+def test_read_object_uses_the_shared_client(s3, settings, monkeypatch):
+    key = new_object_key("00000000-0000-0000-0000-000000000004")
+    s3.put_object(Bucket=settings.S3_BUCKET, Key=key, Body=b"shared")
+    storage._s3()  # the module's client exists, as it does in any running process
+    made = []
+    real_client = aws.client
+    monkeypatch.setattr(aws, "client", lambda service: made.append(service) or real_client(service))
+    try:
+        assert storage.read_object(key) == b"shared"
+        assert storage.read_object(key) == b"shared"
+    finally:
+        s3.delete_object(Bucket=settings.S3_BUCKET, Key=key)
+    assert made == []
+
+
+def test_promote_copies_and_leaves_the_incoming_object_until_the_file_is_settled(s3, settings):
+    key = new_object_key("00000000-0000-0000-0000-000000000005")
+    incoming = storage.incoming_key_for(key)
+    try:
+        assert storage.promote_upload(key=key) is False  # nothing arrived
+        s3.put_object(Bucket=settings.S3_BUCKET, Key=incoming, Body=b"upload")
+        assert storage.promote_upload(key=key) is True
+        assert s3.get_object(Bucket=settings.S3_BUCKET, Key=key)["Body"].read() == b"upload"
+        assert storage.object_size(incoming) == len(b"upload")  # still there: a retry can copy again
+        # Incoming gone (expired) but an earlier copy there: already promoted.
+        s3.delete_object(Bucket=settings.S3_BUCKET, Key=incoming)
+        assert storage.promote_upload(key=key) is True
+    finally:
+        storage.delete_objects(*storage.file_object_keys(key))

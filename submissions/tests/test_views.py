@@ -201,6 +201,17 @@ def test_file_start_validates_input_as_json(client):
     assert not submission.files.exists()
 
 
+def test_file_start_answers_400_to_json_nested_too_deeply(client):
+    submission = SubmissionFactory()
+    client.force_login(submission.owner)
+    for body in (b"[" * 100_000, b'{"a":' * 100_000):
+        response = client.post(url("file_start", submission.pk), body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["status"] == "invalid"
+        assert response.json()["message"] == "Send the file's name, size and type as a JSON object."
+    assert not submission.files.exists()
+
+
 def test_file_names_are_shown_neutralised_and_isolated(client):
     submission = SubmissionFactory()
     SubmissionFileFactory(submission=submission, original_name="<b>x</b>.csv")
