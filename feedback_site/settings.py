@@ -269,6 +269,9 @@ SPECTACULAR_SETTINGS = {
         "RequestedByEnum": "jobs.models.ScoringJob.RequestedBy",
     },
     **({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR"} if SWAGGER_UI_LOCAL else {}),
+    # Swagger UI would otherwise show a badge from validator.swagger.io, sending
+    # it the schema's URL: the docs page loads nothing from other sites.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Bodies larger than this are refused (413 in the API, 400 on pages); the

@@ -15,7 +15,8 @@ _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     HEADER,
-    OpenApiTypes.STR,
+    # What _VALID_KEY accepts: "!" to "~" are the visible ASCII characters.
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -23,6 +24,15 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
         "and body answers with the first response (header `Idempotent-Replayed: true`) and changes nothing; the "
         "same key with a different request is refused with 422. Keys are kept for 24 hours."
     ),
+)
+
+IDEMPOTENT_REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=True,
+    description="Present on a response replayed for a retry with the same Idempotency-Key.",
 )
 
 

@@ -1,10 +1,12 @@
 """OpenAPI helpers: the error body as a component, documented responses per
-status code, and a hook that lists each route once."""
+status code, the response headers clients rely on, and a hook that lists
+each route once."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from feedback_site.api.idempotency import IDEMPOTENCY_KEY_PARAMETER
+from feedback_site.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENT_REPLAYED_HEADER
 from feedback_site.api.pagination import MAX_PAGE, PageNumberPagination
 
 
@@ -58,7 +60,40 @@ def error_responses(*status_codes: int) -> dict:
     return responses
 
 
-POST_PARAMETERS = [IDEMPOTENCY_KEY_PARAMETER]
+# --- response headers (OpenApiParameter with response=... documents a header
+# of those responses rather than a request parameter).
+
+RETRY_AFTER_HEADER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before the next request.",
+)
+
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    {"type": "string", "pattern": '^"[0-9]+"$'},
+    OpenApiParameter.HEADER,
+    required=True,
+    response=[200, 201],
+    description='The submission\'s version, quoted (`"3"`): send it back in If-Match.',
+)
+
+
+def location_header(*status_codes: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "Location",
+        OpenApiTypes.URI,
+        OpenApiParameter.HEADER,
+        required=True,
+        response=list(status_codes),
+        description="The URL of the object: the one created, or the job to poll.",
+    )
+
+
+# Every POST takes an Idempotency-Key (and, like every operation, can be throttled).
+POST_PARAMETERS = [IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENT_REPLAYED_HEADER, RETRY_AFTER_HEADER]
 
 PAGE_PARAMETERS = [
     OpenApiParameter(

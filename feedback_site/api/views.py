@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback_site.api.schema import error_responses
+from feedback_site.api.schema import RETRY_AFTER_HEADER, error_responses
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer
 from feedback_site.api.throttles import AnonThrottle, EndpointThrottle
 
@@ -41,6 +41,7 @@ class TokenObtainApi(APIView):
             "Staff can also create tokens in the admin."
         ),
         auth=[],
+        parameters=[RETRY_AFTER_HEADER],
         request=TokenObtainInputSerializer,
         responses={
             200: OpenApiResponse(

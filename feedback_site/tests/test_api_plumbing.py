@@ -2,6 +2,7 @@
 input, body cap, throttling, idempotency keys, the schema and the docs page."""
 
 import json
+import re
 import threading
 from datetime import timedelta
 from io import StringIO
@@ -9,6 +10,7 @@ from io import StringIO
 import pytest
 import yaml
 from django.conf import settings as django_settings
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -349,15 +351,64 @@ def test_the_schema_is_valid_openapi_3_and_lists_every_endpoint():
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
 
 
+def test_the_schema_documents_the_response_headers_clients_rely_on():
+    paths = yaml.safe_load(APIClient().get("/api/schema").content)["paths"]
+
+    def headers(path, method, status):
+        return set(paths[path][method]["responses"][status].get("headers", {}))
+
+    assert {"Location", "Idempotent-Replayed"} <= headers("/api/scoring", "post", "202")
+    assert "Location" in headers("/api/submissions/{id}/submit", "post", "202")
+    assert {"Location", "ETag"} <= headers("/api/submissions", "post", "201")
+    assert "ETag" in headers("/api/submissions/{id}", "get", "200")
+    assert "ETag" in headers("/api/submissions/{id}", "patch", "200")
+    assert all(
+        "Retry-After" in operation["responses"]["429"].get("headers", {})
+        for methods in paths.values() for operation in methods.values() if "429" in operation["responses"]
+    )
+    key = next(p for p in paths["/api/scoring"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+
+
 def test_the_schema_is_also_served_as_json():
     response = APIClient().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     assert json.loads(response.content)["info"]["title"] == "feedback_site API"
 
 
-def test_the_docs_page_loads_nothing_from_other_origins():
+def _urls_loaded_by(html: str) -> list[str]:
+    return re.findall(r"""(?:src|href)=["']([^"']*)["']""", html)
+
+
+def test_the_docs_are_swagger_ui_served_from_this_site():
+    response = APIClient().get("/api/docs/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert 'id="swagger-ui"' in html and "SwaggerUIBundle" in html
+    assert '"/api/schema"' in html  # the schema it loads, from this site too
+    # Every stylesheet, script and icon is a static file of this site, one
+    # that collectstatic gathers (from drf-spectacular-sidecar).
+    static_url = django_settings.STATIC_URL
+    loaded = re.findall(r"""(?:src|href)=["']([^"']*)["']""", html)
+    assert {url.rsplit("/", 1)[-1] for url in loaded} == {
+        "swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png",
+    }
+    for url in loaded:
+        assert url.startswith(static_url) and finders.find(url.removeprefix(static_url)), url
+    # No CDN, and no validator badge: Swagger UI's default would load one
+    # from validator.swagger.io, sending it the schema's URL.
+    assert "cdn" not in html.lower() and "://" not in html
+    assert '"validatorUrl": null' in html
+
+
+def test_without_the_swagger_ui_assets_the_docs_list_the_operations(settings):
+    settings.SPECTACULAR_SETTINGS = {
+        key: value for key, value in settings.SPECTACULAR_SETTINGS.items()
+        if key not in ("SWAGGER_UI_DIST", "SWAGGER_UI_FAVICON_HREF")
+    }
     response = APIClient().get("/api/docs")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "/api/submissions/{id}/submit" in html
+    assert "/api/submissions/{id}/submit" in html and "swagger-ui" not in html
     assert "cdn" not in html.lower() and "https://" not in html

@@ -15,7 +15,14 @@ from feedback_site.api.errors import Conflict
 from feedback_site.api.idempotency import idempotent
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url, trace_id_of
-from feedback_site.api.schema import PAGE_PARAMETERS, POST_PARAMETERS, error_responses, paginated
+from feedback_site.api.schema import (
+    PAGE_PARAMETERS,
+    POST_PARAMETERS,
+    RETRY_AFTER_HEADER,
+    error_responses,
+    location_header,
+    paginated,
+)
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer, StrictUUIDField
 from jobs.api.selectors import visible_jobs
 from jobs.api.serializers import JobOutputSerializer, JobSummaryOutputSerializer
@@ -73,7 +80,7 @@ class ScoringJobListCreateApi(APIView):
             "queued or running job: while it has one, that job is returned (202) and nothing is created; once "
             "its latest job has ended, that job is returned (200). Poll Location until DONE or ERROR."
         ),
-        parameters=POST_PARAMETERS,
+        parameters=[*POST_PARAMETERS, location_header(200, 202)],
         request=ScoringRequestInputSerializer,
         responses={
             202: OpenApiResponse(JobOutputSerializer, description="Queued or running; Location names the job."),
@@ -112,7 +119,7 @@ class ScoringJobListCreateApi(APIView):
         tags=TAG,
         summary="List scoring jobs",
         description="Jobs of your submissions (staff: all), newest first; `score` is set once DONE.",
-        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        parameters=[FilterSerializer, *PAGE_PARAMETERS, RETRY_AFTER_HEADER],
         responses={200: paginated(JobSummaryOutputSerializer, "PaginatedScoringJobList"), **error_responses(404)},
     )
     def get(self, request):
@@ -143,7 +150,7 @@ class ScoringJobDetailApi(APIView):
             "Status (QUEUED → RUNNING → DONE | ERROR), attempts and timestamps; when DONE, `result` holds the "
             "score, the per-criterion breakdown, the feedback items and the summary; when ERROR, `error` says why."
         ),
-        parameters=[JOB_ID],
+        parameters=[JOB_ID, RETRY_AFTER_HEADER],
         responses={200: JobOutputSerializer, **error_responses(404)},
     )
     def get(self, request, pk):
@@ -175,7 +182,7 @@ def _staff_schema(operation_id: str, summary: str, description: str, ok: dict, p
         tags=STAFF_TAG,
         summary=summary,
         description=description + " Staff only (403 for others).",
-        parameters=[parameter, *POST_PARAMETERS],
+        parameters=[parameter, *POST_PARAMETERS, location_header(*ok)],
         request=StaffActionInputSerializer,
         responses={**ok, **error_responses(404, 409, 413, 415, 422)},
     )

@@ -21,7 +21,14 @@ from feedback_site.api.errors import Conflict
 from feedback_site.api.idempotency import idempotent
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url
-from feedback_site.api.schema import PAGE_PARAMETERS, POST_PARAMETERS, error_responses, paginated
+from feedback_site.api.schema import (
+    PAGE_PARAMETERS,
+    POST_PARAMETERS,
+    RETRY_AFTER_HEADER,
+    error_responses,
+    location_header,
+    paginated,
+)
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer, StrictIntegerField
 from submissions.api.selectors import visible_submissions
 from submissions.models import Submission, SubmissionFile
@@ -124,7 +131,7 @@ class SubmissionFileListStartApi(APIView):
             "with `upload.fields` and the file last. S3 refuses a body over the assignment's limit. Then call "
             "…/complete. Too large a size is 400; the assignment's file count reached, 409; submitted, 409."
         ),
-        parameters=[SUBMISSION_ID, *POST_PARAMETERS],
+        parameters=[SUBMISSION_ID, *POST_PARAMETERS, location_header(201)],
         request=SubmissionFileStartInputSerializer,
         responses={201: OpenApiResponse(UploadStartOutputSerializer, description="Location names the file."),
                    **error_responses(404, 409, 413, 415, 422)},
@@ -161,7 +168,7 @@ class SubmissionFileListStartApi(APIView):
         tags=TAG,
         summary="List a submission's files",
         description="Files not deleted, in upload order: PENDING, READY or REJECTED (with the reason).",
-        parameters=[SUBMISSION_ID, *PAGE_PARAMETERS],
+        parameters=[SUBMISSION_ID, *PAGE_PARAMETERS, RETRY_AFTER_HEADER],
         responses={200: paginated(SubmissionFileOutputSerializer, "PaginatedSubmissionFileList"),
                    **error_responses(404)},
     )
@@ -182,7 +189,7 @@ class SubmissionFileDetailApi(APIView):
 
     @extend_schema(
         operation_id="submission_files_retrieve", tags=TAG, summary="Read a file's state",
-        parameters=[SUBMISSION_ID, FILE_ID],
+        parameters=[SUBMISSION_ID, FILE_ID, RETRY_AFTER_HEADER],
         responses={200: SubmissionFileOutputSerializer, **error_responses(404)},
     )
     def get(self, request, pk, file_id):
@@ -191,7 +198,7 @@ class SubmissionFileDetailApi(APIView):
     @extend_schema(
         operation_id="submission_files_destroy", tags=TAG, summary="Delete a file",
         description="Removes the file and its stored object. A submitted submission's files stay: 409.",
-        parameters=[SUBMISSION_ID, FILE_ID],
+        parameters=[SUBMISSION_ID, FILE_ID, RETRY_AFTER_HEADER],
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(404, 409)},
     )
     def delete(self, request, pk, file_id):
@@ -246,7 +253,7 @@ class SubmissionFileDownloadApi(APIView):
             "A short-lived presigned GET of a READY file, served with `Content-Disposition: attachment`. "
             "A file not (or not yet) verified: 409."
         ),
-        parameters=[SUBMISSION_ID, FILE_ID],
+        parameters=[SUBMISSION_ID, FILE_ID, RETRY_AFTER_HEADER],
         responses={200: DownloadOutputSerializer, **error_responses(404, 409)},
     )
     def get(self, request, pk, file_id):

@@ -18,7 +18,15 @@ from feedback_site.api.errors import Conflict, PreconditionFailed, PreconditionR
 from feedback_site.api.idempotency import idempotent
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url, trace_id_of
-from feedback_site.api.schema import PAGE_PARAMETERS, POST_PARAMETERS, error_responses, paginated
+from feedback_site.api.schema import (
+    ETAG_HEADER,
+    PAGE_PARAMETERS,
+    POST_PARAMETERS,
+    RETRY_AFTER_HEADER,
+    error_responses,
+    location_header,
+    paginated,
+)
 from feedback_site.api.serializers import MAX_BIGINT, StrictCharField, StrictInputSerializer, StrictIntegerField
 from jobs.api.serializers import JobOutputSerializer
 from jobs.models import ScoringJob
@@ -77,7 +85,7 @@ class SubmissionListCreateApi(APIView):
             "Starts a submission (status IN_PROGRESS) for an assignment, or returns the learner's open one for it "
             "(200) instead of starting a second: retrying is safe even without an Idempotency-Key."
         ),
-        parameters=POST_PARAMETERS,
+        parameters=[*POST_PARAMETERS, ETAG_HEADER, location_header(201)],
         request=SubmissionCreateInputSerializer,
         responses={
             201: OpenApiResponse(SubmissionOutputSerializer, description="Started; Location names it."),
@@ -111,7 +119,7 @@ class SubmissionListCreateApi(APIView):
         tags=TAG,
         summary="List submissions",
         description="Your submissions (staff: everyone's), newest first, filtered and paginated.",
-        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        parameters=[FilterSerializer, *PAGE_PARAMETERS, RETRY_AFTER_HEADER],
         responses={200: paginated(SubmissionOutputSerializer, "PaginatedSubmissionList"), **error_responses(404)},
     )
     def get(self, request):
@@ -173,7 +181,7 @@ class SubmissionDetailApi(APIView):
         tags=TAG,
         summary="Read a submission",
         description="The ETag header carries the version, for If-Match on a later PATCH.",
-        parameters=[SUBMISSION_ID],
+        parameters=[SUBMISSION_ID, RETRY_AFTER_HEADER, ETAG_HEADER],
         responses={200: SubmissionOutputSerializer, **error_responses(404)},
     )
     def get(self, request, pk):
@@ -191,6 +199,8 @@ class SubmissionDetailApi(APIView):
         parameters=[
             SUBMISSION_ID,
             OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description='e.g. "3"'),
+            RETRY_AFTER_HEADER,
+            ETAG_HEADER,
         ],
         request=SubmissionUpdateInputSerializer,
         responses={200: SubmissionOutputSerializer, **error_responses(404, 409, 412, 413, 415, 428)},
@@ -243,7 +253,7 @@ class SubmissionSubmitApi(APIView):
             "job; poll Location (GET /api/scoring/{id}) until DONE or ERROR. Already submitted, files still "
             "pending or rejected, nothing written, or the deadline passed: 409."
         ),
-        parameters=[SUBMISSION_ID, *POST_PARAMETERS],
+        parameters=[SUBMISSION_ID, *POST_PARAMETERS, location_header(202)],
         request=None,
         responses={202: OpenApiResponse(JobOutputSerializer, description="The queued job; Location names it."),
                    **error_responses(404, 409, 413, 415, 422)},
