@@ -1,4 +1,4 @@
-.PHONY: run test lint
+.PHONY: run test lint bench
 
 # The whole system on embedded defaults: web + worker + local S3/SQS + demo data.
 run:
@@ -10,3 +10,8 @@ test:
 
 lint:
 	.venv/bin/ruff check .
+
+# Every benchmark (bench/), each figure beside its floor measured in the same
+# run; ~10-15 minutes. Not part of `make test`.
+bench:
+	bash scripts/bench.sh all

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Run one benchmark from bench/ with the services it needs:
 #   bash scripts/bench.sh soak --jobs 2000
+#   bash scripts/bench.sh all          # `make bench`: every benchmark, each figure beside its floor
 # Installs, makes PostgreSQL available, starts its own LocalStack on
 # 127.0.0.1:${BENCH_LOCALSTACK_PORT:-4590}, runs `python -m bench.<name>`, stops what it started.
+# The API benchmark drives gunicorn with wrk (Debian's package, installed here if missing).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -12,6 +14,10 @@ mkdir -p var/log var/static
 
 ensure_app_venv
 ensure_localstack_venv
+if [[ "$name" == all || "$name" == api ]] && ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk (the HTTP load generator of the API benchmark)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
 LOCALSTACK_PID=""
 cleanup() { trap - INT TERM EXIT; stop_pid "$LOCALSTACK_PID"; stop_postgres_if_started; }
 trap cleanup EXIT
@@ -23,4 +29,6 @@ start_localstack "$port" "$ROOT/var/localstack-bench" "$ROOT/var/log/localstack-
 export DATABASE_URL="$BENCH_DATABASE_URL" AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 S3_BUCKET=feedback-bench-files
 export DJANGO_SETTINGS_MODULE=feedback_site.settings PYTHONUNBUFFERED=1
+# The emulator's CPU is reported beside the app's (it shares the 2 cores).
+export BENCH_LOCALSTACK_PID="$LOCALSTACK_PID"
 "$PY" -m "bench.$name" "$@"
