@@ -67,6 +67,11 @@ class ScoringJob(models.Model):
             models.Index(fields=["submission", "-created_at"]),
             # The relay's two scans, each over a small slice of a big table.
             models.Index(fields=["available_at"], condition=Q(status="QUEUED"), name="job_queued_available_idx"),
+            # Jobs never sent: stays tiny even when thousands wait in QUEUED.
+            models.Index(
+                fields=["available_at"], condition=Q(status="QUEUED", dispatched_at__isnull=True),
+                name="job_unsent_idx",
+            ),
             models.Index(
                 fields=["lease_expires_at"], condition=Q(status="RUNNING"), name="job_running_lease_idx"
             ),
