@@ -4,6 +4,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from feedback_site import aws
@@ -21,6 +22,12 @@ def _static_files_without_collectstatic(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    # API throttles count in the local-memory cache: each test starts at zero.
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

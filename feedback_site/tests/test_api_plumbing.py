@@ -11,7 +11,6 @@ import pytest
 import yaml
 from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.middleware.csrf import get_token
@@ -21,30 +20,13 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from feedback_site.testing.api import api_as, error_of
 from idempotency.models import IdempotencyRecord
 from jobs.models import ScoringJob
 from submissions.models import Submission
 from submissions.tests.factories import AssignmentFactory, SubmissionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
-def error_of(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
-    return body["error"]
 
 
 # --- authentication --------------------------------------------------------------

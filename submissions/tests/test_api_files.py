@@ -4,10 +4,8 @@ POSTs sent over HTTP like a client would, verification, download, delete."""
 import urllib.request
 
 import pytest
-from django.core.cache import cache
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
+from feedback_site.testing.api import api_as, error_of
 from submissions.models import SubmissionFile
 from submissions.tests.factories import AssignmentFactory, SubmissionFactory, UserFactory
 from submissions.tests.s3_forms import post_presigned_form
@@ -18,29 +16,11 @@ PYTHON = b"def top(words):\n    return sorted(words)[:10]\n"
 HTML = b"<!DOCTYPE html>\n<html><body><script>alert(1)</script></body></html>\n"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()
-
-
 @pytest.fixture
 def submission(s3):
     assignment = AssignmentFactory(accepted_file_types=["text/x-python", "text/plain"], max_file_size=4096,
                                    max_files=2)
     return SubmissionFactory(assignment=assignment)
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
-def error_of(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
-    return body["error"]
 
 
 def files_url(submission) -> str:
