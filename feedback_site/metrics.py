@@ -157,7 +157,9 @@ def _allowed(request) -> bool:
     if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
         return True
     user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated and user.is_staff)
+    # Staff who may look at jobs in the console may look at their metrics.
+    return bool(user is not None and user.is_authenticated and user.is_staff
+                and user.has_perm("jobs.view_scoringjob"))
 
 
 def metrics_view(request):

@@ -250,6 +250,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "feedback_site.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # How many proxies in front of the app append to X-Forwarded-For. With 0 the
+    # throttles key on the connection's address and ignore the header, which a
+    # client could otherwise change on every try (e.g. to guess passwords).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0, maximum=10),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -21,7 +21,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -341,16 +341,21 @@ class ScoringJobAdmin(admin.ModelAdmin):
             shown = "; ".join(skipped[:10]) + (f"; and {len(skipped) - 10} more" if len(skipped) > 10 else "")
             self.message_user(request, f"{len(skipped)} skipped — {shown}", messages.WARNING)
 
+    # Each action and its admin log entry commit together.
+
+    @transaction.atomic
     def _retry(self, request, job, reason):
         scoring_job_retry(job_id=job.pk, user=request.user, reason=reason)
         self.log_change(request, job, f"Retried (ERROR → QUEUED). Reason: {reason}")
 
+    @transaction.atomic
     def _cancel(self, request, job, reason):
         after = scoring_job_cancel(job_id=job.pk, user=request.user, reason=reason)
         what = ("Cancelled (QUEUED → ERROR)" if after.status == ScoringJob.Status.ERROR
                 else "Cancel requested (its worker stops the RUNNING job)")
         self.log_change(request, job, f"{what}. Reason: {reason}")
 
+    @transaction.atomic
     def _rescore(self, request, job, reason):
         new = submission_rescore(submission_id=job.submission_id, user=request.user, reason=reason)
         self.log_change(request, job, f"Rescored as new job {new.pk}. Reason: {reason}")

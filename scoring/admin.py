@@ -43,6 +43,9 @@ class RubricVersionInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
     @admin.display(description="criteria")
     def criteria_summary(self, version):
         return ", ".join(f"{name} {weight}" for _, name, weight in version.definition.get("criteria", []))

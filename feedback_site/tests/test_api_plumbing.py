@@ -176,6 +176,18 @@ def test_token_sign_in_attempts_are_throttled(settings):
     assert attempts == [400, 400, 429]
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_sign_in_throttle(settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token_obtain": "2/minute"}
+    UserFactory(username="ada")
+    client = APIClient()
+    attempts = [
+        client.post("/api/auth/token", {"username": "ada", "password": guess}, format="json",
+                    HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n, guess in enumerate(("a", "b", "c"))
+    ]
+    assert attempts == [400, 400, 429]
+
+
 # --- idempotency keys ------------------------------------------------------------------
 
 

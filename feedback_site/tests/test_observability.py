@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.authtoken.models import Token
@@ -122,7 +123,11 @@ def test_metrics_are_refused_without_the_token_when_not_debug(client, settings):
     assert client.get("/metrics").status_code == 401
     client.logout()
     assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
-    client.force_login(UserFactory(username="staffer", is_staff=True))
+    staffer = UserFactory(username="staffer", is_staff=True)
+    client.force_login(staffer)
+    assert client.get("/metrics").status_code == 401  # staff, but not allowed to look at jobs
+    staffer.user_permissions.add(Permission.objects.get(codename="view_scoringjob"))
+    client.force_login(UserFactory._meta.model.objects.get(pk=staffer.pk))  # fresh permission cache
     assert client.get("/metrics").status_code == 200
 
 
