@@ -17,26 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import percentile, print_table, setup_django, write_json
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _descendants(pid: int) -> list[int]:
-    out = []
-    for child in _children(pid):
-        out += [child, *_descendants(child)]
-    return out
+from bench.common import children, percentile, print_table, process_tree, setup_django, write_json
 
 
 class Chaos(threading.Thread):
@@ -57,7 +38,7 @@ class Chaos(threading.Thread):
         while not self.stop.wait(self.kill_every * random.uniform(0.5, 1.5)):  # noqa: S311
             supervisor = random.choice(self.workers)  # noqa: S311
             # The dramatiq worker processes are grandchildren of runworkers.
-            victims = [p for p in _descendants(supervisor.pid) if p not in _children(supervisor.pid)]
+            victims = [p for p in process_tree(supervisor.pid)[1:] if p not in children(supervisor.pid)]
             if victims:
                 os.kill(random.choice(victims), signal.SIGKILL)  # noqa: S311
                 self.kills += 1
