@@ -10,6 +10,10 @@ from .types import FeedbackItem
 # A rule that fires more often than this in one file keeps its first items and
 # one summary item, so a learner reads a few actionable points, not a wall.
 MAX_ITEMS_PER_RULE_AND_FILE = 8
+# Items kept in memory per rule and file while analysing; the rest are only
+# counted. An 8 MB data file with a bad row on every line would otherwise hold
+# an item per row (1.6 GB measured before this cap).
+MAX_STORED_PER_RULE_AND_FILE = 100
 
 
 @dataclass
@@ -22,6 +26,9 @@ class Findings:
     criterion: str
     items: list[FeedbackItem] = field(default_factory=list)
     strengths: list[str] = field(default_factory=list)
+    # (rule, file) -> items found beyond MAX_STORED_PER_RULE_AND_FILE, counted only
+    unstored: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    _stored: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     _penalties: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     _caps: dict[str, float] = field(default_factory=dict)
 
@@ -37,7 +44,12 @@ class Findings:
         penalty: float = 0.0,
         cap: float = 1.0,
     ) -> None:
-        self.items.append(FeedbackItem(self.criterion, severity, message, suggestion, file, line, rule))
+        key = (rule, file)
+        if self._stored[key] < MAX_STORED_PER_RULE_AND_FILE:
+            self._stored[key] += 1
+            self.items.append(FeedbackItem(self.criterion, severity, message, suggestion, file, line, rule))
+        else:
+            self.unstored[key] += 1
         self.charge(rule, penalty, file=file, cap=cap)
 
     def charge(self, rule: str, penalty: float, *, file: str = "", cap: float = 1.0) -> None:
@@ -58,16 +70,20 @@ class Findings:
         return max(0.0, 1.0 - self.penalty_for(file))
 
 
-def limit_items(items: list[FeedbackItem]) -> list[FeedbackItem]:
+def limit_items(items: list[FeedbackItem], unstored: dict[tuple[str, str, str], int] | None = None,
+                ) -> list[FeedbackItem]:
     """Keep the first items of each (criterion, rule, file) in line order and
-    replace the rest by one item saying how many more there are."""
+    replace the rest by one item saying how many more there are (``unstored``
+    adds those that were only counted, by (criterion, rule, file))."""
+    unstored = unstored or {}
     groups: dict[tuple[str, str, str], list[FeedbackItem]] = defaultdict(list)
     for item in sorted(items, key=FeedbackItem.sort_key):
         groups[(item.criterion, item.rule, item.file)].append(item)
     kept: list[FeedbackItem] = []
-    for (criterion, rule, file), group in groups.items():
+    for key, group in groups.items():
+        criterion, rule, file = key
         kept.extend(group[:MAX_ITEMS_PER_RULE_AND_FILE])
-        hidden = len(group) - MAX_ITEMS_PER_RULE_AND_FILE
+        hidden = len(group) - MAX_ITEMS_PER_RULE_AND_FILE + unstored.get(key, 0)
         if hidden > 0 and rule:
             first = group[MAX_ITEMS_PER_RULE_AND_FILE]
             kept.append(

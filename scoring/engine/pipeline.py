@@ -42,33 +42,37 @@ def check_rubric(rubric: RubricSpec) -> None:
         )
 
 
-def _no_checkpoint() -> None:
+def _no_checkpoint(step: str) -> None:
     return None
 
 
 def score(data: SubmissionInput, rubric: RubricSpec = DEFAULT_RUBRIC, *,
-          checkpoint: Callable[[], None] = _no_checkpoint) -> Outcome:
+          checkpoint: Callable[[str], None] = _no_checkpoint) -> Outcome:
     """Score a submission against a rubric. Pure and deterministic: the same
     input gives a byte-identical Outcome.to_json(). Raises ScoringRejected
     for input that can never be scored.
 
-    ``checkpoint`` is called between analysers; the pipeline passes one that
-    raises when staff cancelled the job or another worker took it over."""
+    ``checkpoint(step)`` is called before each step ("workspace", then each
+    criterion's key); the sandbox records it, so a run stopped by a limit
+    can tell the learner which step it was in."""
     check_rubric(rubric)
     workspace.check_bounds(data)
+    checkpoint("workspace")
     ws = workspace.build(data)
     criteria: list[CriterionScore] = []
     items: list[FeedbackItem] = []
+    unstored: dict[tuple[str, str, str], int] = {}
     strengths: list[str] = []
     for criterion in rubric.criteria:
-        checkpoint()
+        checkpoint(criterion.key)
         ratio, findings = ANALYSE[criterion.key](ws, rubric)
         criteria.append(CriterionScore(criterion.key, criterion.name, _points(ratio, criterion.weight),
                                        float(criterion.weight)))
         items.extend(findings.items)
+        unstored.update({(criterion.key, rule, file): n for (rule, file), n in findings.unstored.items()})
         strengths.extend(findings.strengths)
     items.extend(_ignored(ws, rubric))
-    feedback = _in_order(_located(limit_items(items), ws.line_counts), rubric)
+    feedback = _in_order(_located(limit_items(items, unstored), ws.line_counts), rubric)
     total = round(sum(c.score for c in criteria), 1)
     return Outcome(
         total=total,

@@ -3,15 +3,16 @@ every problem. Required CSV columns and a JSON schema come from the rubric."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
 import itertools
 import json
 import posixpath
+import re
 
 import jsonschema
-import yaml
 from referencing.exceptions import Unresolvable
 
 from ..findings import Findings
@@ -21,6 +22,7 @@ from ..workspace import DataFile, Workspace
 MAX_SCHEMA_ERRORS = 100
 MAX_MESSAGE_CHARS = 200
 SNIFF_BYTES = 4096
+DECODE_CHUNK_BYTES = 1024 * 1024
 
 
 def analyse(ws: Workspace, rubric: RubricSpec) -> tuple[float, Findings]:
@@ -41,36 +43,69 @@ def analyse(ws: Workspace, rubric: RubricSpec) -> tuple[float, Findings]:
 
 
 def _decode(data: DataFile, findings: Findings) -> str | None:
-    try:
-        return data.data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.data.count(b"\n", 0, exc.start) + 1
-        findings.add("encoding.invalid", ERROR, f"{data.name} is not valid UTF-8 (byte {exc.start + 1}).",
-                     "Save the file as UTF-8.", file=data.name, line=line)
+    if not _is_utf8(data, findings):
         return None
+    return data.data.decode("utf-8-sig")
+
+
+def _is_utf8(data: DataFile, findings: Findings) -> bool:
+    """Check the encoding in slices, so no decoded copy of the file is built."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data.data)
+    for start in range(0, len(view), DECODE_CHUNK_BYTES):
+        carried = len(decoder.getstate()[0])  # bytes of a character split by the previous slice
+        try:
+            decoder.decode(view[start:start + DECODE_CHUNK_BYTES], final=start + DECODE_CHUNK_BYTES >= len(view))
+        except UnicodeDecodeError as exc:
+            position = start - carried + exc.start
+            line = data.data.count(b"\n", 0, position) + 1
+            findings.add("encoding.invalid", ERROR, f"{data.name} is not valid UTF-8 (byte {position + 1}).",
+                         "Save the file as UTF-8.", file=data.name, line=line)
+            return False
+    return True
+
+
+def _text_lines(data: DataFile):
+    """The file's lines, decoded a slice at a time, with their line endings
+    (\\n, \\r\\n or \\r, as the csv module wants them): the file is never held
+    decoded as a whole."""
+    return io.TextIOWrapper(io.BytesIO(data.data), encoding="utf-8-sig", newline="")
 
 
 # --- CSV ----------------------------------------------------------------------
 
-def _delimiter(data: DataFile, text: str) -> str:
+def _blank(lines: io.TextIOWrapper) -> bool:
+    """Whether the text is only whitespace; leaves the stream at its start."""
+    blank = True
+    while chunk := lines.read(DECODE_CHUNK_BYTES):
+        if chunk.strip():
+            blank = False
+            break
+    lines.seek(0)
+    return blank
+
+
+def _delimiter(data: DataFile, sample: str) -> str:
     if posixpath.splitext(data.name.lower())[1] == ".tsv":
         return "\t"
     try:
-        return csv.Sniffer().sniff(text[:SNIFF_BYTES], delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
 
 
 def _csv(data: DataFile, rubric: RubricSpec, findings: Findings) -> float:
-    text = _decode(data, findings)
-    if text is None:
+    if not _is_utf8(data, findings):
         return 0.0
-    if not text.strip():
+    lines = _text_lines(data)
+    if _blank(lines):
         findings.add("csv.empty", ERROR, f"{data.name} is empty.", "Attach the file with its data.",
                      file=data.name, line=1)
         return 0.0
-    delimiter = _delimiter(data, text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    sample = lines.read(SNIFF_BYTES)
+    lines.seek(0)
+    delimiter = _delimiter(data, sample)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     penalty = 0.0
     try:
         header = next(reader)
@@ -180,12 +215,12 @@ def _json(data: DataFile, rubric: RubricSpec, findings: Findings) -> float:
     if not errors:
         findings.strengths.append(f"{data.name} matches the assignment's JSON schema.")
         return 1.0
-    locate = _Locator(text)
+    lines = _json_lines(text, [tuple(e.absolute_path) for e in errors])
     for error in sorted(errors, key=lambda e: (_pointer(e.absolute_path), e.message)):
         message = error.message if len(error.message) <= MAX_MESSAGE_CHARS else error.message[:MAX_MESSAGE_CHARS] + "…"
         findings.add("json.schema", ERROR, f"{_pointer(error.absolute_path)}: {message}.",
                      "Change the value so it matches the schema the assignment gives.",
-                     file=data.name, line=locate(list(error.absolute_path)))
+                     file=data.name, line=lines.get(tuple(error.absolute_path), 1))
     return max(0.0, 1.0 - min(0.8, 0.15 * len(errors)))
 
 
@@ -196,40 +231,64 @@ def _pointer(path) -> str:
     return out
 
 
-class _Locator:
-    """Finds the line of a value in the JSON text. The json module keeps no
-    positions; PyYAML's composer does (JSON is YAML) and only runs when there
-    are schema errors to place."""
+# One JSON token: a string, a structural character, or a bare word (number,
+# true, false, null). Each alternative consumes what it matches for good.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[{}\[\],:]|[^\s{}\[\],:"]++')
+_END = object()  # marks a trie node where a wanted path ends
 
-    def __init__(self, text: str):
-        self.text = text
-        try:
-            self.root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except (yaml.YAMLError, RecursionError):
-            self.root = None
 
-    def __call__(self, path: list) -> int:
-        node = self.root
+def _json_lines(text: str, paths: list[tuple]) -> dict[tuple, int]:
+    """The line of the value at each path, in one pass over valid JSON text.
+
+    The json module keeps no positions. The wanted paths form a trie, and each
+    open container remembers its trie node (None once off every path), so a
+    value costs O(1) however deep it sits; the scan stops when every path is
+    found."""
+    trie: dict = {}
+    for path in paths:
+        node = trie
         for part in path:
-            node = self._child(node, part)
-            if node is None:
-                return self._fallback(path)
-        return node.start_mark.line + 1 if node is not None else 1
+            node = node.setdefault(part, {})
+        node[_END] = path
+    wanted = len(set(paths))
+    found: dict[tuple, int] = {}
+    frames: list[list] = []  # [node, is_object, key or index, expecting a key]
+    line, position = 1, 0
+    root_seen = False
+    for match in _JSON_TOKEN.finditer(text):
+        piece = match.group()
+        if piece in ",:]}":
+            _json_punctuation(frames, piece)
+            continue
+        if frames and frames[-1][1] and frames[-1][3]:  # an object's key
+            frames[-1][2], frames[-1][3] = json.loads(piece), False
+            continue
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        node = _json_value_node(frames, trie, root_seen)
+        root_seen = True
+        if node is not None and _END in node:
+            found[node[_END]] = line
+            if len(found) == wanted:
+                break
+        if piece in "{[":
+            frames.append([node, piece == "{", 0, piece == "{"])
+    return found
 
-    @staticmethod
-    def _child(node, part):
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == str(part):
-                    return value
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            return node.value[part]
-        return None
 
-    def _fallback(self, path: list) -> int:
-        keys = [p for p in path if isinstance(p, str)]
-        if keys:
-            position = self.text.find(json.dumps(keys[-1]))
-            if position >= 0:
-                return self.text.count("\n", 0, position) + 1
-        return 1
+def _json_punctuation(frames: list[list], piece: str) -> None:
+    if piece in "]}":
+        frames.pop()
+    elif piece == ",":
+        frame = frames[-1]
+        if frame[1]:
+            frame[3] = True  # an object: a key comes next
+        else:
+            frame[2] += 1  # an array: the next index
+
+
+def _json_value_node(frames: list[list], trie: dict, root_seen: bool) -> dict | None:
+    if not frames:
+        return None if root_seen else trie
+    parent = frames[-1][0]
+    return None if parent is None else parent.get(frames[-1][2])

@@ -39,13 +39,24 @@ SECTION_SUGGESTIONS = {
     "examples": "Add an Examples section with a short call and the result it gives.",
 }
 
-ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-UNDERLINE = re.compile(r"^\s{0,3}(=+|-+|~+|\^+)\s*$")
-LABEL_LINE = re.compile(r"^\s*(?:\*\*|__)?([A-Za-z][A-Za-z ]{1,30}?)(?:\*\*|__)?\s*:?\s*(?:\*\*|__)?\s*$")
-FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-WORD = re.compile(r"[^\W_][\w'’-]*")
-SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+# Learner text is hostile: no pattern here may backtrack more than a constant
+# per character, whatever the line (possessive quantifiers, anchored matches,
+# and plain string operations where a pattern would need an ambiguous tail;
+# scoring/tests/test_linear_patterns.py tries every one on long adversarial
+# lines). google-re2 guarantees linear time too, but its Python binding costs
+# 10-40x per call on the short lines scanned here (measured: findall 147 us vs
+# 3.5 us on one line).
+ATX_HEADING = re.compile(r"^\s{0,3}+#{1,6}+\s++(.*)")  # the title's closing #s are stripped in code
+UNDERLINE = re.compile(r"^\s{0,3}+(?:=++|-++|~++|\^++)\s*+$")
+LABEL = re.compile(r"^[A-Za-z][A-Za-z ]{1,30}")  # a bold or colon-ended label line, once its marks are stripped
+LABEL_MARKS = ("**", "__")
+FENCE = re.compile(r"^\s{0,3}+(?:```|~~~)")
+LIST_ITEM = re.compile(r"^\s*+(?:[-*+]|\d++[.)])\s")
+WORD = re.compile(r"[^\W_][\w'’-]*+")
+# A run of sentence marks is tried at its start only, so a long run of dots
+# that is not followed by a space costs one pass, not one pass per dot.
+SENTENCE_END = re.compile(r"(?<![.!?])[.!?]++(?=\s|$)")
+IDENTIFIER = re.compile(r"\w++")
 
 
 @dataclass
@@ -139,13 +150,43 @@ def read_document(text: Text) -> Document:
 def _heading_title(line: str, next_line: str) -> str | None:
     match = ATX_HEADING.match(line)
     if match:
-        return match.group(1)
+        return match.group(1).rstrip().rstrip("#").rstrip()  # "## Usage ##" -> "Usage"
     if line.strip() and UNDERLINE.match(next_line) and not LIST_ITEM.match(line):
         return line.strip()
-    match = LABEL_LINE.match(line)
-    if match and _section_of(match.group(1)):
-        return match.group(1)
+    label = _label(line)
+    if label and _section_of(label):
+        return label
     return None
+
+
+def _label(line: str) -> str | None:
+    """The label of a line such as "**Usage:**", "__Examples__" or "Overview:".
+
+    Read from both ends with string operations: as one pattern, the optional
+    marks and spaces around the colon made a line of a word and many spaces
+    backtrack in cubic time."""
+    text = line.strip()
+    text = _without_prefix(text, LABEL_MARKS)
+    text = _without_suffix(text.rstrip(), LABEL_MARKS).rstrip()
+    text = _without_suffix(text, (":",)).rstrip()
+    text = _without_suffix(text, LABEL_MARKS)
+    if len(text) <= 31 and LABEL.fullmatch(text):
+        return text
+    return None
+
+
+def _without_prefix(text: str, marks: tuple[str, ...]) -> str:
+    for mark in marks:
+        if text.startswith(mark):
+            return text[len(mark):]
+    return text
+
+
+def _without_suffix(text: str, marks: tuple[str, ...]) -> str:
+    for mark in marks:
+        if text.endswith(mark):
+            return text[:-len(mark)]
+    return text
 
 
 def _prose_line(doc: Document, line: str, number: int, sentence: Sentence | None) -> Sentence | None:
@@ -254,8 +295,8 @@ def _references(docs: list[Document], ws: Workspace, findings: Findings) -> floa
     names = sorted({name for source in ws.python if source.tree is not None for name in defined_names(source.tree)})
     if not names:
         return WEIGHTS["references"]
-    text = "\n".join(d.prose for d in docs) + "\n" + "\n".join(t.text for t in ws.docs)
-    missing = [name for name in names if not re.search(rf"(?<![\w.]){re.escape(name)}\b", text)]
+    mentioned = _identifiers(d.prose for d in docs) | _identifiers(t.text for t in ws.docs)
+    missing = [name for name in names if name not in mentioned]
     if len(missing) == len(names):
         findings.add("references.none", WARNING,
                      f"The documentation mentions none of the code's functions or classes ({_listing(names)}).",
@@ -266,6 +307,19 @@ def _references(docs: list[Document], ws: Workspace, findings: Findings) -> floa
     else:
         findings.strengths.append("The documentation refers to every public function and class.")
     return WEIGHTS["references"] * (1 - len(missing) / len(names))
+
+
+def _identifiers(texts) -> set[str]:
+    """Every whole word of the texts that does not follow a dot (``f`` in
+    "call f()" but not in "obj.f"), in one pass: a search per defined name
+    cost thousands of passes over a long text."""
+    found = set()
+    for text in texts:
+        for match in IDENTIFIER.finditer(text):
+            start = match.start()
+            if not start or text[start - 1] != ".":
+                found.add(match.group())
+    return found
 
 
 def _listing(names: list[str], limit: int = 5) -> str:
