@@ -150,6 +150,14 @@ SQS_MAX_RECEIVE_COUNT = env_int("SQS_MAX_RECEIVE_COUNT", 5, minimum=1, maximum=1
 
 WORKER_PROCESSES = env_int("WORKER_PROCESSES", 1, minimum=1)
 WORKER_THREADS = env_int("WORKER_THREADS", 4, minimum=1)
+# runworkers' watchdog (jobs/supervisor.py): a worker silent this long is
+# killed and replaced; one booted spare takes over a lost worker at once.
+WORKER_STANDBY = env_bool("WORKER_STANDBY", True)
+WORKER_STALL_SECONDS = env_int("WORKER_STALL_SECONDS", 30, minimum=3, maximum=3600)
+WORKER_START_TIMEOUT_SECONDS = env_int("WORKER_START_TIMEOUT_SECONDS", 120, minimum=5, maximum=3600)
+# On SIGTERM, jobs in hand get this long to finish; past it their leases lapse
+# and the relay hands them to another worker.
+WORKER_SHUTDOWN_SECONDS = env_int("WORKER_SHUTDOWN_SECONDS", 30, minimum=1, maximum=3600)
 
 DRAMATIQ_BROKER = {
     "BROKER": "feedback_site.broker.Broker",
@@ -195,6 +203,12 @@ RELAY_BATCH_SIZE = env_int("RELAY_BATCH_SIZE", 500, minimum=1, maximum=10000)
 # Dotted path of the Scorer class; the default is the static-analysis engine
 # (deterministic, no network). A wrong path fails `manage.py check` (scoring.E001).
 SCORER = env_str("SCORER", "scoring.scorers.EngineScorer")
+# Each run happens in a child process under these limits (scoring/sandbox.py);
+# a run that overruns one ends the job in ERROR (scoring_timeout,
+# scoring_memory) with advice for the learner, without retries.
+SCORING_TIME_LIMIT_SECONDS = env_int("SCORING_TIME_LIMIT_SECONDS", 60, minimum=1, maximum=3600)
+SCORING_CPU_LIMIT_SECONDS = env_int("SCORING_CPU_LIMIT_SECONDS", 30, minimum=1, maximum=3600)
+SCORING_MEMORY_LIMIT_MB = env_int("SCORING_MEMORY_LIMIT_MB", 1024, minimum=64, maximum=65536)
 
 # --- Learner pages and uploads ------------------------------------------------
 # Project-wide static files (vendored htmx, the editor and upload scripts, CSS);

@@ -16,6 +16,17 @@ from django.utils import timezone
 
 ACTIVE_STATUSES = ("QUEUED", "RUNNING")
 
+# Error codes whose stored message is written for the learner: what to change
+# (input refused, a scoring limit overrun) or the reason staff gave for a
+# cancel. Any other code's message is for staff (an exception's text, a
+# worker's name) and learners read LEARNER_ERROR_FALLBACK instead.
+LEARNER_ERROR_CODES = frozenset({
+    "nothing_to_score", "too_many_files", "input_too_large",
+    "scoring_timeout", "scoring_memory", "scoring_crashed", "cancelled",
+})
+LEARNER_ERROR_FALLBACK = ("We could not score this yet. Your submission is safe; staff can see what went wrong "
+                          "and will rescore it.")
+
 
 class ScoringJob(models.Model):
     class Status(models.TextChoices):
@@ -105,6 +116,13 @@ class ScoringJob(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+    @property
+    def learner_error_message(self) -> str:
+        """Why the job ended in ERROR, as the learner may read it."""
+        if self.error_code in LEARNER_ERROR_CODES and self.error_message:
+            return self.error_message
+        return LEARNER_ERROR_FALLBACK
 
     # --- transitions: each a conditional UPDATE plus an append-only event ---
 

@@ -1,12 +1,12 @@
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from scoring import engine
+from scoring import engine, sandbox
 from scoring.models import Rubric, RubricCriterion, RubricVersion, ScoreResult
-from scoring.scorers import get_scorer
 from scoring.selectors import rubric_spec_for_assignment
 from submissions.models import Assignment, Submission
 from submissions.selectors import submission_ready_files
@@ -42,12 +42,14 @@ def scoring_evaluate(*, submission: Submission, checkpoint: Callable[[], None] =
     """Score the submission's current content with the configured scorer
     against the latest version of its assignment's rubric (no writes).
 
-    ``checkpoint`` is called between the scorer's steps (it raises to stop a
-    cancelled run). Raises engine.ScoringRejected for input that can never be
-    scored."""
+    The scorer runs in a child process under time and memory limits
+    (scoring/sandbox.py); ``checkpoint()`` is called while it runs and, if it
+    raises (a cancelled run), the child is killed. Raises
+    engine.ScoringRejected for input that can never be scored, including
+    input that overran a limit (sandbox.ScoringOverrun)."""
     data = scoring_input_for(submission=submission)
     rubric = rubric_spec_for_assignment(assignment_id=submission.assignment_id)
-    return get_scorer().score(data, rubric, checkpoint=checkpoint)
+    return sandbox.run(scorer_path=settings.SCORER, data=data, rubric=rubric, checkpoint=checkpoint)
 
 
 def score_result_create(*, submission: Submission, outcome: engine.Outcome) -> ScoreResult:

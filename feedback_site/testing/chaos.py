@@ -4,6 +4,12 @@
     # chaos: fail=2         raise a transient error on the first 2 tries
     # chaos: fail=99        always raise (a poison job)
     # chaos: reject         raise ScoringRejected (a permanent failure)
+    # chaos: spin=30        burn 30 s of CPU inside one C call that holds the GIL
+    # chaos: hog=2048       allocate 2048 MB
+    # chaos: crash          die as a crashing C extension would (SIGABRT)
+
+The last three only make sense inside the scoring sandbox (scoring/sandbox.py),
+whose limits stop them.
 
 Tries are counted in files under CHAOS_STATE_DIR, so the count is shared by
 every worker process of a test. Selected in worker processes with
@@ -11,6 +17,7 @@ SCORER=feedback_site.testing.chaos.ChaosScorer.
 """
 
 import hashlib
+import math
 import os
 import re
 import time
@@ -34,7 +41,7 @@ def _tries_so_far(source_code: str) -> int:
     return counter.stat().st_size - 1
 
 
-def apply_chaos(source_code: str, checkpoint=lambda: None) -> None:
+def apply_chaos(source_code: str, checkpoint=lambda step: None) -> None:
     match = DIRECTIVE.search(source_code.splitlines()[0] if source_code else "")
     if not match:
         return
@@ -43,12 +50,28 @@ def apply_chaos(source_code: str, checkpoint=lambda: None) -> None:
         # In slices, checking in between, as a long-running scorer should.
         deadline = time.monotonic() + float(value)
         while (left := deadline - time.monotonic()) > 0:
-            checkpoint()
+            checkpoint("chaos")
             time.sleep(min(left, 0.25))
     elif action == "fail" and _tries_so_far(source_code) < int(value):
         raise ChaosError(f"chaos: injected failure ({value} wanted)")
     elif action == "reject":
         raise engine.ScoringRejected("chaos_rejected", "chaos: this input can never be scored")
+    elif action == "spin":
+        hold_the_gil(float(value))
+    elif action == "hog":
+        hog = bytearray(int(float(value) * 1024 * 1024))
+        hog[::4096] = b"x" * len(hog[::4096])  # touch every page
+    elif action == "crash":
+        os.abort()
+
+
+def hold_the_gil(seconds: float) -> None:
+    """A backtracking match that runs about ``seconds`` in C, as the old
+    documentation analyser did on a line of spaces; re releases no GIL."""
+    # Each extra character doubles the time of (a|a)+b on a run of a's;
+    # 24 characters take ~1 s on this machine's kind.
+    count = 24 + max(0, round(math.log2(max(seconds, 1.0))))
+    re.match(r"(?:a|a)+b", "a" * count)
 
 
 class ChaosScorer:

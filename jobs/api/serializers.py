@@ -3,11 +3,6 @@ from rest_framework import serializers
 
 from jobs.models import ScoringJob
 
-# Codes whose stored message is an internal exception text, not advice for
-# the learner; staff still see it.
-_INTERNAL_ERROR_CODES = {"attempts_exhausted"}
-_INTERNAL_ERROR_MESSAGE = "Scoring failed after repeated errors; staff can see why and retry it."
-
 
 class JobErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
@@ -53,10 +48,7 @@ class JobSummaryOutputSerializer(serializers.Serializer):
             return None
         request = self.context.get("request")
         is_staff = bool(request and request.user.is_staff)
-        message = job.error_message
-        if job.error_code in _INTERNAL_ERROR_CODES and not is_staff:
-            message = _INTERNAL_ERROR_MESSAGE
-        return {"code": job.error_code, "message": message}
+        return {"code": job.error_code, "message": job.error_message if is_staff else job.learner_error_message}
 
 
 class JobOutputSerializer(JobSummaryOutputSerializer):

@@ -31,6 +31,9 @@ class ScoringRejected(Exception):
         super().__init__(message)
         self.code = code
 
+    def __reduce__(self):  # crosses the scoring sandbox's process boundary
+        return type(self), (self.code, str(self))
+
 
 @dataclass(frozen=True)
 class InputFile:
