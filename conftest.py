@@ -64,14 +64,15 @@ def database_url_of_test_db() -> str:
 
 @pytest.fixture
 def start_worker(tmp_path, transactional_db, aws_resources):
-    """Start real `manage.py rundramatiq` processes on the test database; stopped after the test.
+    """Start real `manage.py runworker` processes (one worker process each) on
+    the test database; stopped after the test.
 
     ``env`` overrides settings of that process (e.g. a shorter lease)."""
     started: list[ManagedProcess] = []
 
     def start(*extra: str, env: dict[str, str] | None = None) -> ManagedProcess:
         worker = ManagedProcess(
-            "rundramatiq", "--processes", "1", "--threads", "2", *extra,
+            "runworker", "--threads", "2", *extra,
             log_path=tmp_path / f"worker-{len(started)}.log",
             env={"DATABASE_URL": database_url_of_test_db(), **(env or {})},
         )

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import children, percentile, print_table, process_tree, setup_django, write_json
+from bench.common import children, percentile, print_table, setup_django, write_json
 
 
 class Chaos(threading.Thread):
@@ -37,8 +37,8 @@ class Chaos(threading.Thread):
         next_relay = time.monotonic() + self.relay_every
         while not self.stop.wait(self.kill_every * random.uniform(0.5, 1.5)):  # noqa: S311
             supervisor = random.choice(self.workers)  # noqa: S311
-            # The dramatiq worker processes are grandchildren of runworkers.
-            victims = [p for p in process_tree(supervisor.pid)[1:] if p not in children(supervisor.pid)]
+            # The worker processes (and the standby) are runworkers' children.
+            victims = children(supervisor.pid)
             if victims:
                 os.kill(random.choice(victims), signal.SIGKILL)  # noqa: S311
                 self.kills += 1
