@@ -8,9 +8,8 @@ from django.core.cache import cache
 from django.db import connection
 
 from feedback_site import aws
-from feedback_site.broker import ensure_queues, sqs_queue_name
+from feedback_site.broker import SCORING_QUEUE, ensure_queues, sqs_queue_name
 from feedback_site.testing.processes import ManagedProcess, wait_until  # noqa: F401 (tests import wait_until)
-from jobs.actors import SCORING_QUEUE
 from submissions.storage import ensure_bucket
 
 

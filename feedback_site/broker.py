@@ -29,6 +29,10 @@ from feedback_site import aws
 
 logger = logging.getLogger(__name__)
 
+# The Dramatiq queue of scoring jobs (jobs.actors.score_job); SQS names it
+# <SQS_QUEUE_PREFIX>_scoring, with <SQS_QUEUE_PREFIX>_scoring_dlq beside it.
+SCORING_QUEUE = "scoring"
+
 # SQS refuses DelaySeconds above 900; dramatiq-sqs raises and the message is lost.
 MAX_SQS_DELAY_MS = 900_000
 

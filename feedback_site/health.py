@@ -94,8 +94,7 @@ def check_s3() -> None:
 
 
 def check_sqs() -> None:
-    from feedback_site.broker import sqs_queue_name
-    from jobs.actors import SCORING_QUEUE
+    from feedback_site.broker import SCORING_QUEUE, sqs_queue_name
 
     probe_client("sqs").get_queue_url(QueueName=sqs_queue_name(SCORING_QUEUE))
 

@@ -1,4 +1,5 @@
-"""Prometheus metrics at /metrics: requests, scoring jobs and the queue.
+"""Prometheus metrics at /metrics: requests here, and what the apps' collectors
+(settings.METRICS_COLLECTORS: jobs.metrics) read at each scrape.
 
 Each number is taken where it is true for the whole system:
 
@@ -27,8 +28,8 @@ import time
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import path
+from django.utils.module_loading import import_string
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 logger = logging.getLogger(__name__)
@@ -49,9 +50,6 @@ REQUEST_SECONDS = Histogram(
     ["method", "view"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
-JOB_DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
-
-
 class RequestMetricsMiddleware:
     """Counts and times every request; labels stay bounded (URL pattern names, not paths)."""
 
@@ -69,66 +67,6 @@ class RequestMetricsMiddleware:
         return response
 
 
-class JobsCollector:
-    """Scoring jobs as the database knows them, read at each scrape."""
-
-    def collect(self):
-        from jobs import selectors
-        from jobs.models import JobAttempt
-
-        by_status = GaugeMetricFamily("feedback_scoring_jobs", "Scoring jobs by current status.", labels=["status"])
-        for status, count in selectors.job_counts_by_status().items():
-            by_status.add_metric([status], count)
-        yield by_status
-
-        oldest = selectors.oldest_queued_at()
-        yield GaugeMetricFamily(
-            "feedback_scoring_oldest_queued_job_age_seconds", "Age of the oldest QUEUED job (0 when none).",
-            value=(time.time() - oldest.timestamp()) if oldest else 0.0,
-        )
-
-        histogram = selectors.attempt_duration_histogram(JOB_DURATION_BUCKETS)
-        attempts = CounterMetricFamily(
-            "feedback_scoring_job_attempts", "Ended attempts at scoring jobs, by outcome.", labels=["outcome"]
-        )
-        durations = HistogramMetricFamily(
-            "feedback_scoring_job_attempt_duration_seconds", "Run time of ended attempts, by outcome.",
-            labels=["outcome"],
-        )
-        for outcome in JobAttempt.Outcome.values:
-            row = histogram.get(outcome, {"count": 0, "sum": 0.0, "buckets": [0] * len(JOB_DURATION_BUCKETS)})
-            attempts.add_metric([outcome], row["count"])
-            buckets = [(str(upper), n) for upper, n in zip(JOB_DURATION_BUCKETS, row["buckets"], strict=True)]
-            durations.add_metric([outcome], buckets + [("+Inf", row["count"])], row["sum"])
-        yield attempts
-        yield durations
-
-
-class QueueCollector:
-    """SQS message counts of the scoring queue and its dead-letter queue, read at each scrape."""
-
-    def collect(self):
-        from jobs import dead_letters
-
-        up = GaugeMetricFamily("feedback_sqs_up", "1 if SQS answered this scrape.")
-        messages = GaugeMetricFamily(
-            "feedback_sqs_messages", "Approximate messages in SQS, by queue and state.", labels=["queue", "state"]
-        )
-        try:
-            depths = dead_letters.queue_depths()
-        except dead_letters.QueueUnavailable:
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        for depth in depths.values():
-            messages.add_metric([depth.name, "visible"], depth.visible)
-            messages.add_metric([depth.name, "in_flight"], depth.in_flight)
-            messages.add_metric([depth.name, "delayed"], depth.delayed)
-        yield up
-        yield messages
-
-
 def _request_registry():
     if _MULTIPROC_DIR:
         registry = CollectorRegistry()
@@ -138,9 +76,11 @@ def _request_registry():
 
 
 def _system_registry() -> CollectorRegistry:
+    """The apps' collectors named in settings.METRICS_COLLECTORS (the project
+    package imports no app: apps provide what they know)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(JobsCollector())
-    registry.register(QueueCollector())
+    for dotted in settings.METRICS_COLLECTORS:
+        registry.register(import_string(dotted)())
     return registry
 
 

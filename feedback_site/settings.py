@@ -339,6 +339,8 @@ LOGGING = {
 # /metrics (Prometheus) is open when DEBUG; otherwise it needs
 # "Authorization: Bearer <METRICS_TOKEN>" or a signed-in staff user. Empty: staff only.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Collectors read at each scrape, besides the web's request counts (code, not configuration).
+METRICS_COLLECTORS = ["jobs.metrics.JobsCollector", "jobs.metrics.QueueCollector"]
 # A directory shared by the web's processes (gunicorn workers) for
 # prometheus_client's multiprocess mode; prometheus_client reads the variable
 # itself. Empty: each process exposes only its own request metrics (fine for

@@ -5,11 +5,11 @@ import logging
 import dramatiq
 import structlog
 
+from feedback_site.broker import SCORING_QUEUE
 from jobs.services import PoisonMessage, scoring_job_run
 
 logger = logging.getLogger(__name__)
 
-SCORING_QUEUE = "scoring"
 
 
 @dramatiq.actor(

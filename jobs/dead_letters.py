@@ -23,7 +23,7 @@ import boto3
 from botocore.config import Config
 
 from feedback_site import aws
-from feedback_site.broker import sqs_dead_letter_queue_name, sqs_queue_name
+from feedback_site.broker import SCORING_QUEUE, sqs_dead_letter_queue_name, sqs_queue_name
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +86,6 @@ def _queue_url(sqs, name: str) -> str:
 
 def queue_names() -> tuple[str, str]:
     """(scoring queue name, dead-letter queue name) in SQS."""
-    from jobs.actors import SCORING_QUEUE  # the actor module needs the broker set up: import late
-
     return sqs_queue_name(SCORING_QUEUE), sqs_dead_letter_queue_name(SCORING_QUEUE)
 
 

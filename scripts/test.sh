@@ -29,9 +29,10 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export S3_BUCKET="feedback-test-files" SQS_QUEUE_PREFIX="feedback_test"
 export DJANGO_SETTINGS_MODULE=feedback_site.settings
 
-log "manage.py check, ruff"
+log "manage.py check, ruff, lint-imports"
 "$PY" manage.py check --fail-level WARNING
 "$VENV/bin/ruff" check .
+"$VENV/bin/lint-imports" --no-cache
 log "pytest"
 set +e
 "$VENV/bin/pytest" "$@"

@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from feedback_site.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENT_REPLAYED_HEADER
 from feedback_site.api.pagination import MAX_PAGE, PageNumberPagination
 
 
@@ -90,6 +89,31 @@ def location_header(*status_codes: int) -> OpenApiParameter:
         response=list(status_codes),
         description="The URL of the object: the one created, or the job to poll.",
     )
+
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"  # honoured by idempotency.api.idempotent
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_KEY_HEADER,
+    # What idempotency.api accepts: "!" to "~" are the visible ASCII characters.
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any unique string (a UUID is a good choice), 1-255 visible ASCII characters. A retry with the same key "
+        "and body answers with the first response (header `Idempotent-Replayed: true`) and changes nothing; the "
+        "same key with a different request is refused with 422. Keys are kept for 24 hours."
+    ),
+)
+
+IDEMPOTENT_REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=True,
+    description="Present on a response replayed for a retry with the same Idempotency-Key.",
+)
 
 
 # Every POST takes an Idempotency-Key (and, like every operation, can be throttled).

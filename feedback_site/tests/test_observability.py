@@ -16,8 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.authtoken.models import Token
 
 from conftest import wait_until
-from feedback_site.broker import sqs_dead_letter_queue_name
-from jobs.actors import SCORING_QUEUE
+from feedback_site.broker import SCORING_QUEUE, sqs_dead_letter_queue_name
 from jobs.models import ScoringJob
 from jobs.services import scoring_job_run
 from jobs.tests.factories import queued_job

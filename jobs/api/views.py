@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback_site.api.errors import Conflict
-from feedback_site.api.idempotency import idempotent
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url, trace_id_of
 from feedback_site.api.schema import (
@@ -24,6 +23,7 @@ from feedback_site.api.schema import (
     paginated,
 )
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer, StrictUUIDField
+from idempotency.api import idempotent
 from jobs.api.selectors import visible_jobs
 from jobs.api.serializers import JobOutputSerializer, JobSummaryOutputSerializer
 from jobs.models import ScoringJob

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import wait_until
-from feedback_site.broker import sqs_dead_letter_queue_name
+from feedback_site.broker import SCORING_QUEUE, sqs_dead_letter_queue_name
 from jobs import selectors
-from jobs.actors import SCORING_QUEUE, score_job
+from jobs.actors import score_job
 from jobs.models import ScoringJob
 from jobs.tests.test_admin import _static_files_without_collectstatic, job_in, staff_in  # noqa: F401 (fixture)
 

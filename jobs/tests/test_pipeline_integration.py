@@ -15,9 +15,9 @@ from django.db import connection
 from django.db.models import Count
 
 from conftest import wait_until
-from feedback_site.broker import sqs_dead_letter_queue_name
+from feedback_site.broker import SCORING_QUEUE, sqs_dead_letter_queue_name
 from feedback_site.testing.tcp_proxy import CuttableProxy
-from jobs.actors import SCORING_QUEUE, score_job
+from jobs.actors import score_job
 from jobs.models import JobAttempt, JobEvent, ScoringJob
 from jobs.services import scoring_job_cancel, submission_rescore, submission_submit
 from scoring.models import ScoreResult

@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback_site.api.errors import Conflict
-from feedback_site.api.idempotency import idempotent
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url
 from feedback_site.api.schema import (
@@ -30,6 +29,7 @@ from feedback_site.api.schema import (
     paginated,
 )
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer, StrictIntegerField
+from idempotency.api import idempotent
 from submissions.api.selectors import visible_submissions
 from submissions.models import Submission, SubmissionFile
 from submissions.services import (

@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback_site.api.errors import Conflict, PreconditionFailed, PreconditionRequired
-from feedback_site.api.idempotency import idempotent
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url, trace_id_of
 from feedback_site.api.schema import (
@@ -28,6 +27,7 @@ from feedback_site.api.schema import (
     paginated,
 )
 from feedback_site.api.serializers import MAX_BIGINT, StrictCharField, StrictInputSerializer, StrictIntegerField
+from idempotency.api import idempotent
 from jobs.api.serializers import JobOutputSerializer
 from jobs.models import ScoringJob
 from jobs.services import JobConflict, submission_submit

@@ -1,8 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from feedback_site.broker import ensure_queues
-from jobs.actors import SCORING_QUEUE
+from feedback_site.broker import SCORING_QUEUE, ensure_queues
 from submissions.storage import ensure_bucket
 
 

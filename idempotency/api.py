@@ -1,39 +1,17 @@
-"""The ``Idempotency-Key`` header on the API's POSTs, as a view decorator."""
+"""The ``Idempotency-Key`` header on the API's POSTs, as a DRF view decorator
+(the header's schema is feedback_site.api.schema.IDEMPOTENCY_KEY_PARAMETER)."""
 
 import functools
 import re
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 
 from feedback_site.api.errors import Unprocessable
+from feedback_site.api.schema import IDEMPOTENCY_KEY_HEADER as HEADER
 from idempotency.services import KeyReused, idempotent_call
 
-HEADER = "Idempotency-Key"
+# The visible ASCII characters, "!" to "~", as the header's schema says.
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    HEADER,
-    # What _VALID_KEY accepts: "!" to "~" are the visible ASCII characters.
-    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
-    OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "Any unique string (a UUID is a good choice), 1-255 visible ASCII characters. A retry with the same key "
-        "and body answers with the first response (header `Idempotent-Replayed: true`) and changes nothing; the "
-        "same key with a different request is refused with 422. Keys are kept for 24 hours."
-    ),
-)
-
-IDEMPOTENT_REPLAYED_HEADER = OpenApiParameter(
-    "Idempotent-Replayed",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    enum=["true"],
-    response=True,
-    description="Present on a response replayed for a retry with the same Idempotency-Key.",
-)
 
 
 def idempotent(handler):
