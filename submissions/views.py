@@ -71,10 +71,6 @@ def _storage_errors(view):
     return wrapper
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 # --- assignments ---------------------------------------------------------------
 
 
@@ -351,12 +347,12 @@ def file_delete(request, pk, file_id):
         if _wants_json(request):
             return JsonResponse({"status": "locked", "message": str(exc)}, status=409)
         messages.error(request, str(exc))
-        if _is_htmx(request):
+        if request.htmx:
             return _files_partial(request, submission, status=409)
         return redirect("submissions:submission_detail", pk=pk)
     if _wants_json(request):
         return JsonResponse({"file_id": str(file.pk), "status": file.status})
-    if _is_htmx(request):
+    if request.htmx:
         return _files_partial(request, submission, notice=f"Removed {file.original_name}.")
     messages.success(request, f"Removed {file.original_name}.")
     return redirect("submissions:submission_detail", pk=pk)

@@ -11,6 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 import jobs.admin as jobs_admin
+from jobs.admin import actions as admin_actions
+from jobs.admin.formatting import format_duration
+from jobs.admin.paginator import JobPaginator
 from jobs.models import JobAttempt, JobEvent, ScoringJob
 from jobs.services import scoring_job_run
 from jobs.tests.factories import queued_job
@@ -57,13 +60,13 @@ def job_in(status: str, *, code: str = "engine_crash", message: str = "boom", **
 def spy_on(monkeypatch, name: str) -> list:
     """Record the calls the admin makes to one of jobs.services' functions (still running it)."""
     calls = []
-    real = getattr(jobs_admin, name)
+    real = getattr(admin_actions, name)
 
     def spy(**kwargs):
         calls.append(kwargs)
         return real(**kwargs)
 
-    monkeypatch.setattr(jobs_admin, name, spy)
+    monkeypatch.setattr(admin_actions, name, spy)
     return calls
 
 
@@ -291,7 +294,7 @@ def test_list_shows_badge_attempts_duration_age_learner_and_assignment(client, o
     page = client.get(reverse(CHANGELIST)).content.decode()
     assert 'class="job-badge job-badge-done"' in page
     assert "1 of 3" in page and "carol" in page and "Linked lists" in page
-    assert jobs_admin.format_duration(done.duration) in page
+    assert format_duration(done.duration) in page
 
 
 def _jobs(n: int) -> None:
@@ -313,10 +316,10 @@ def test_an_unfiltered_list_of_a_big_table_uses_the_planner_estimate(monkeypatch
     _jobs(3)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE jobs_scoringjob")
-    monkeypatch.setattr(jobs_admin.JobPaginator, "ESTIMATE_ABOVE", 0)
-    paginator = jobs_admin.JobPaginator(ScoringJob.objects.order_by("-created_at"), 50)
+    monkeypatch.setattr(JobPaginator, "ESTIMATE_ABOVE", 0)
+    paginator = JobPaginator(ScoringJob.objects.order_by("-created_at"), 50)
     assert paginator.count == 3  # pg_class.reltuples, exact right after ANALYZE
-    filtered = jobs_admin.JobPaginator(ScoringJob.objects.filter(status="DONE"), 50)
+    filtered = JobPaginator(ScoringJob.objects.filter(status="DONE"), 50)
     assert filtered.count == 0  # filtered lists are always counted
 
 
@@ -363,7 +366,7 @@ def test_a_deep_page_finds_its_ids_first_and_lists_the_same_jobs(client, operato
     _jobs(7)
     monkeypatch.setattr(jobs_admin.ScoringJobAdmin, "list_per_page", 3)
     expected = [str(pk) for pk in ScoringJob.objects.order_by("-created_at", "-pk").values_list("pk", flat=True)]
-    monkeypatch.setattr(jobs_admin.JobPaginator, "DEFERRED_JOIN_FROM", 3)
+    monkeypatch.setattr(JobPaginator, "DEFERRED_JOIN_FROM", 3)
     pages = []
     for p in (1, 2, 3):
         response = client.get(reverse(CHANGELIST), {"p": p})
