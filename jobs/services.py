@@ -18,17 +18,17 @@ from collections.abc import Callable, Iterable
 from functools import partial
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from feedback_site.errors import DomainError
 from feedback_site.request_id import current_request_id
 from jobs.leases import JobCancelled, LeaseLost, lease_keeper
 from jobs.models import JobAttempt, JobEvent, ScoringJob
 from scoring import engine
 from scoring.services import score_result_create, scoring_evaluate
 from submissions.models import Submission
-from submissions.services import submission_lock
+from submissions.services import submission_mark_submitted
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,16 @@ class PoisonMessage(Exception):
     """The job failed on its last attempt: its message goes to the dead-letter queue."""
 
 
-class JobConflict(Exception):
+class JobConflict(DomainError):
     """The job is not in a state that allows the requested action."""
+
+    code = "job_conflict"
+
+
+class NotSubmitted(DomainError):
+    """Only a submitted submission can be scored again."""
+
+    code = "not_submitted"
 
 
 def worker_identity() -> str:
@@ -58,9 +66,13 @@ def submission_submit(
     """
     with transaction.atomic():
         submission = Submission.objects.select_for_update().get(pk=submission_id, owner=user)
-        submission_lock(submission=submission, user=user)
-        job = scoring_job_create(submission=submission, requested_by=requested_by, user=user, trace_id=trace_id)
-    return job
+        return _submit_held(submission, user=user, requested_by=requested_by, trace_id=trace_id)
+
+
+def _submit_held(submission: Submission, *, user, requested_by: str, trace_id: str) -> ScoringJob:
+    """Submit a submission whose row the caller holds locked, and create its job."""
+    submission_mark_submitted(submission=submission, user=user)
+    return scoring_job_create(submission=submission, requested_by=requested_by, user=user, trace_id=trace_id)
 
 
 def scoring_job_create(*, submission: Submission, requested_by: str, user=None, trace_id: str = "",
@@ -301,7 +313,7 @@ def submission_rescore(*, submission_id, user, reason: str = "") -> ScoringJob:
     """A new job for a submitted submission; earlier jobs and results stay as they are."""
     submission = Submission.objects.select_for_update().get(pk=submission_id)
     if submission.status != Submission.Status.SUBMITTED:
-        raise ValidationError("Only a submitted submission can be rescored.")
+        raise NotSubmitted("Only a submitted submission can be rescored.")
     return scoring_job_create(submission=submission, requested_by=ScoringJob.RequestedBy.STAFF, user=user,
                               reason=reason)
 
@@ -317,9 +329,7 @@ def scoring_job_request(*, submission_id, user, requested_by: str = ScoringJob.R
     """
     submission = Submission.objects.select_for_update().get(pk=submission_id, owner=user)
     if submission.status == Submission.Status.IN_PROGRESS:
-        submission_lock(submission=submission, user=user)
-        job = scoring_job_create(submission=submission, requested_by=requested_by, user=user, trace_id=trace_id)
-        return job, True
+        return _submit_held(submission, user=user, requested_by=requested_by, trace_id=trace_id), True
     job = ScoringJob.objects.filter(submission=submission).order_by("-created_at").first()
     if job is None:  # submitted but never given a job (cannot happen through submit; be safe)
         return scoring_job_create(submission=submission, requested_by=requested_by, user=user,

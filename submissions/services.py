@@ -3,11 +3,14 @@
 Every function is keyword-only and takes ids and the acting user, never a
 request: the browser views and the REST API call the same code. Errors:
 
-- ``django.core.exceptions.ValidationError``: bad input, refused by a rule
-  (size, count, attempt limit, deadline, nothing to submit).
-- ``SubmissionConflict``: the submission changed since the caller read it
-  (a stale ``expected_version``), or its subclass ``SubmissionLocked``: it
-  has been submitted and can no longer change.
+- ``django.core.exceptions.ValidationError`` with field errors: bad input
+  (a file's size), answered 400.
+- A ``DomainError`` (feedback_site/errors.py) with its code, answered 409: a
+  rule refuses (``cannot_start``: attempt limit or deadline; ``not_ready``:
+  files pending or rejected, nothing written, deadline passed;
+  ``file_refused``: too many files; ``file_not_ready``), the submission is
+  locked (``submission_locked``, or ``already_submitted`` on a second submit),
+  or it changed since the caller read it (``version_conflict``).
 - ``Submission.DoesNotExist`` / ``SubmissionFile.DoesNotExist``: no such
   object *for this user* (someone else's is indistinguishable from none).
 """
@@ -27,6 +30,7 @@ from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from feedback_site.errors import DomainError
 from submissions import filetypes, storage
 from submissions.filenames import neutralise_file_name
 from submissions.models import Assignment, PendingObjectDeletion, Submission, SubmissionFile
@@ -34,6 +38,7 @@ from submissions.models import Assignment, PendingObjectDeletion, Submission, Su
 logger = logging.getLogger(__name__)
 
 LOCKED_MESSAGE = "This submission has been submitted and can no longer be changed."
+ALREADY_SUBMITTED_MESSAGE = "This submission has already been submitted."
 STALE_MESSAGE = "This submission was changed elsewhere (another tab or device); reload to see the latest version."
 LIVE_FILE_STATUSES = (SubmissionFile.Status.PENDING, SubmissionFile.Status.READY, SubmissionFile.Status.REJECTED)
 # A Content-Type we are willing to put into a POST policy: type/subtype, no
@@ -41,21 +46,50 @@ LIVE_FILE_STATUSES = (SubmissionFile.Status.PENDING, SubmissionFile.Status.READY
 _CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 
 
-class SubmissionConflict(Exception):
-    """The submission changed since the caller read it, or is locked."""
-
-
-class SubmissionLocked(SubmissionConflict):
+class SubmissionLocked(DomainError):
     """The submission has been submitted: nothing about it can change."""
+
+    code = "submission_locked"
+
+
+class SubmissionStale(DomainError):
+    """The submission changed since the caller read it (another tab or device)."""
+
+    code = "version_conflict"
+
+
+class CannotStart(DomainError):
+    """No new attempt: the attempt limit is reached or the deadline passed."""
+
+    code = "cannot_start"
+
+
+class NotReady(DomainError):
+    """The submission cannot be submitted yet: files pending or rejected, nothing written, or too late."""
+
+    code = "not_ready"
+
+
+class FileRefused(DomainError):
+    """The submission takes no more files."""
+
+    code = "file_refused"
+
+
+class FileNotReady(DomainError):
+    """The file has not passed verification (it cannot be downloaded)."""
+
+    code = "file_not_ready"
 
 
 # --- submissions -------------------------------------------------------------
 
 
 @transaction.atomic
-def submission_start(*, user, assignment: Assignment) -> Submission:
+def submission_start(*, user, assignment: Assignment) -> tuple[Submission, bool]:
     """Continue the learner's open submission for the assignment, or start one
-    (a new attempt) if the attempt limit and the deadline allow it."""
+    (a new attempt) if the attempt limit and the deadline allow it. Returns
+    the submission and whether it was started by this call."""
     # Starts for one assignment queue on its row: without it, two concurrent
     # starts (READ COMMITTED) both find no open attempt, both count, both
     # insert. NO KEY UPDATE, because other learners' uncommitted inserts hold
@@ -64,12 +98,12 @@ def submission_start(*, user, assignment: Assignment) -> Submission:
     assignment = Assignment.objects.select_for_update(no_key=True).get(pk=assignment.pk)
     existing = _open_submission(user, assignment)
     if existing:
-        return existing
+        return existing, False
     if assignment.deadline_passed():
-        raise ValidationError("The deadline for this assignment has passed; no new attempt can be started.")
+        raise CannotStart("The deadline for this assignment has passed; no new attempt can be started.")
     attempts = Submission.objects.filter(owner=user, assignment=assignment).count()
     if attempts >= assignment.max_attempts:
-        raise ValidationError(f"This assignment allows {assignment.max_attempts} attempt(s); all are used.")
+        raise CannotStart(f"This assignment allows {assignment.max_attempts} attempt(s); all are used.")
     submission = Submission(owner=user, assignment=assignment)
     submission.full_clean(validate_constraints=False)  # one open attempt: the database's partial unique index
     try:
@@ -81,8 +115,8 @@ def submission_start(*, user, assignment: Assignment) -> Submission:
         existing = _open_submission(user, assignment)
         if existing is None:
             raise
-        return existing
-    return submission
+        return existing, False
+    return submission, True
 
 
 def submission_update_text(
@@ -98,11 +132,11 @@ def submission_update_text(
         current = Submission.objects.filter(pk=submission.pk).values_list("status", flat=True).first()
         if current == Submission.Status.SUBMITTED:
             raise SubmissionLocked(LOCKED_MESSAGE)
-        raise SubmissionConflict(STALE_MESSAGE)
+        raise SubmissionStale(STALE_MESSAGE)
     return submission
 
 
-def submission_lock(*, submission: Submission, user) -> None:
+def submission_mark_submitted(*, submission: Submission, user) -> None:
     """Check the submission can be submitted and move it to SUBMITTED.
 
     Runs inside the caller's transaction with the submission row locked (the
@@ -111,23 +145,21 @@ def submission_lock(*, submission: Submission, user) -> None:
     creates the scoring job alongside.
     """
     if not submission.is_editable:
-        raise SubmissionLocked("This submission has already been submitted.")
+        raise SubmissionLocked(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
     if submission.assignment.deadline_passed():
-        raise ValidationError("The deadline for this assignment has passed; it can no longer be submitted.")
+        raise NotReady("The deadline for this assignment has passed; it can no longer be submitted.")
     files = list(submission.files.filter(status__in=LIVE_FILE_STATUSES).values_list("status", "original_name"))
     pending = [name for status, name in files if status == SubmissionFile.Status.PENDING]
     rejected = [name for status, name in files if status == SubmissionFile.Status.REJECTED]
     if pending:
-        raise ValidationError(
-            f"Wait until every file is checked, or remove it: still pending: {', '.join(pending)}."
-        )
+        raise NotReady(f"Wait until every file is checked, or remove it: still pending: {', '.join(pending)}.")
     if rejected:
-        raise ValidationError(f"Remove the rejected file(s) before submitting: {', '.join(rejected)}.")
+        raise NotReady(f"Remove the rejected file(s) before submitting: {', '.join(rejected)}.")
     has_text = bool(submission.source_code.strip() or submission.documentation.strip())
     if not (has_text or files):
-        raise ValidationError("Write some code or documentation, or attach a file, before submitting.")
+        raise NotReady("Write some code or documentation, or attach a file, before submitting.")
     if not submission.mark_submitted(actor=user):
-        raise SubmissionLocked("This submission has already been submitted.")
+        raise SubmissionLocked(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
 
 
 # --- files -------------------------------------------------------------------
@@ -164,7 +196,7 @@ def submission_file_upload_start(
     object by ``submission_file_upload_complete``. The name is neutralised
     for display and never used in the storage key.
     """
-    submission = _locked_own_submission(submission_id, user)
+    submission = _own_submission_for_update(submission_id, user)
     _require_editable(submission)
     assignment = submission.assignment
     if isinstance(size, bool) or not isinstance(size, int):
@@ -179,7 +211,7 @@ def submission_file_upload_start(
         status__in=(SubmissionFile.Status.PENDING, SubmissionFile.Status.READY)
     ).count()
     if active >= assignment.max_files:
-        raise ValidationError(f"This assignment accepts at most {assignment.max_files} file(s).")
+        raise FileRefused(f"This assignment accepts at most {assignment.max_files} file(s).")
     name = neutralise_file_name(file_name)
     problem = "The file name contained a folder path; rename the file and upload it again." if name.had_path else ""
     file = SubmissionFile(
@@ -241,7 +273,7 @@ def submission_file_delete(*, submission_id, file_id, user) -> SubmissionFile:
     The row stays (DELETED) as history; the stored object is deleted.
     """
     with transaction.atomic():
-        submission = _locked_own_submission(submission_id, user)
+        submission = _own_submission_for_update(submission_id, user)
         _require_editable(submission)
         file = SubmissionFile.objects.select_for_update().get(
             pk=file_id, submission=submission, status__in=LIVE_FILE_STATUSES
@@ -347,7 +379,7 @@ def _open_submission(user, assignment: Assignment) -> Submission | None:
     )
 
 
-def _locked_own_submission(submission_id, user) -> Submission:
+def _own_submission_for_update(submission_id, user) -> Submission:
     return Submission.objects.select_for_update(of=("self",)).select_related("assignment").get(
         pk=submission_id, owner=user
     )
@@ -365,7 +397,7 @@ def _policy_content_type(declared: str) -> str:
 
 def _download_url(file: SubmissionFile) -> str:
     if file.status != SubmissionFile.Status.READY:
-        raise ValidationError("Only files that passed verification can be downloaded.")
+        raise FileNotReady("Only files that passed verification can be downloaded.")
     return storage.presigned_download_url(
         key=file.storage_key,
         filename=file.original_name,

@@ -15,7 +15,9 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
+from feedback_site.errors import DomainError
 from jobs.models import ScoringJob
 from jobs.selectors import latest_job_for_submission
 from jobs.services import submission_submit
@@ -23,8 +25,6 @@ from submissions import results, selectors, storage
 from submissions.forms import SubmissionTextForm
 from submissions.models import Assignment, Submission, SubmissionFile
 from submissions.services import (
-    SubmissionConflict,
-    SubmissionLocked,
     submission_file_delete,
     submission_file_download_url,
     submission_file_upload_complete,
@@ -48,8 +48,33 @@ def _own_submission(request, pk) -> Submission:
         raise Http404("No such submission.") from None
 
 
-def _error_text(exc: Exception) -> str:
-    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def shows_refusals(back: str = "submissions:submission_detail", *, json_only: bool = False):
+    """The learner pages' one translation of a service's DomainError
+    (feedback_site/errors.py): a script (Accept: application/json, or any
+    caller of a ``json_only`` view) gets ``{"status": <code>, "message": …}``
+    with the error's HTTP status; htmx gets the page reloaded; a plain form
+    gets the message on ``back`` (a URL name taking the view's ``pk``)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                if json_only or _wants_json(request):
+                    return JsonResponse({"status": exc.code, "message": str(exc)}, status=exc.http_status)
+                messages.error(request, str(exc))
+                if request.htmx:
+                    return HttpResponseClientRefresh()
+                return redirect(back, pk=kwargs["pk"])
+
+        return wrapper
+
+    return decorate
 
 
 def _storage_errors(view):
@@ -111,13 +136,10 @@ def assignment_detail(request, pk):
 
 @login_required
 @require_POST
+@shows_refusals(back="submissions:assignment_detail")
 def submission_start_view(request, pk):
     assignment = get_object_or_404(Assignment, pk=pk)
-    try:
-        submission = submission_start(user=request.user, assignment=assignment)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return redirect("submissions:assignment_detail", pk=pk)
+    submission, _ = submission_start(user=request.user, assignment=assignment)
     return redirect("submissions:submission_detail", pk=submission.pk)
 
 
@@ -146,7 +168,8 @@ def submission_detail(request, pk):
                     documentation=form.cleaned_data["documentation"],
                     expected_version=form.cleaned_data["version"],
                 )
-            except SubmissionConflict as exc:
+            except DomainError as exc:
+                # Not redirected like other refusals: the page keeps the learner's unsaved text.
                 messages.error(request, str(exc))
             else:
                 messages.success(request, "Saved.")
@@ -165,6 +188,7 @@ def submission_detail(request, pk):
 
 @login_required
 @require_POST
+@shows_refusals(json_only=True)
 def submission_autosave(request, pk):
     """The editor's autosave: JSON in, JSON out; 409 on a stale version or a
     locked submission, so a second tab never silently overwrites the first."""
@@ -172,16 +196,12 @@ def submission_autosave(request, pk):
     form = SubmissionTextForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"status": "invalid", "message": "The editor sent an incomplete form."}, status=400)
-    try:
-        submission_update_text(
-            submission=submission,
-            source_code=form.cleaned_data["source_code"],
-            documentation=form.cleaned_data["documentation"],
-            expected_version=form.cleaned_data["version"],
-        )
-    except SubmissionConflict as exc:
-        state = "locked" if isinstance(exc, SubmissionLocked) else "conflict"
-        return JsonResponse({"status": state, "message": str(exc)}, status=409)
+    submission_update_text(
+        submission=submission,
+        source_code=form.cleaned_data["source_code"],
+        documentation=form.cleaned_data["documentation"],
+        expected_version=form.cleaned_data["version"],
+    )
     return JsonResponse(
         {"status": "saved", "version": submission.version, "saved_at": submission.updated_at.isoformat()}
     )
@@ -189,6 +209,7 @@ def submission_autosave(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@shows_refusals()
 def submission_submit_view(request, pk):
     """GET: the confirmation step. POST: submit (lock + scoring job, atomically)."""
     submission = _own_submission(request, pk)
@@ -198,12 +219,8 @@ def submission_submit_view(request, pk):
         files = list(selectors.submission_visible_files(submission=submission))
         context = {"submission": submission, "assignment": submission.assignment, "files": files}
         return render(request, "submissions/submission_confirm.html", context)
-    try:
-        submission_submit(submission_id=submission.pk, user=request.user)
-    except (SubmissionConflict, ValidationError) as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, "Submitted. Your work is being scored; this page updates by itself.")
+    submission_submit(submission_id=submission.pk, user=request.user)
+    messages.success(request, "Submitted. Your work is being scored; this page updates by itself.")
     return redirect("submissions:submission_detail", pk=pk)
 
 
@@ -269,6 +286,7 @@ def submission_files(request, pk):
 @login_required
 @require_POST
 @_storage_errors
+@shows_refusals(json_only=True)
 def file_upload_start(request, pk):
     """JSON: {name, size, type} → the presigned POST for one file."""
     submission = _own_submission(request, pk)
@@ -284,8 +302,6 @@ def file_upload_start(request, pk):
         ticket = submission_file_upload_start(
             submission_id=submission.pk, user=request.user, file_name=name, size=size, content_type=declared
         )
-    except SubmissionConflict as exc:
-        return JsonResponse({"status": "locked", "message": str(exc)}, status=409)
     except ValidationError as exc:
         return JsonResponse({"status": "invalid", "message": _error_text(exc)}, status=400)
     file = ticket.file
@@ -307,6 +323,7 @@ def file_upload_start(request, pk):
 @login_required
 @require_POST
 @_storage_errors
+@shows_refusals()
 def file_upload_complete(request, pk, file_id):
     """The server verifies the stored object: JSON for the upload script, a
     redirect for the plain "check again" button."""
@@ -315,11 +332,6 @@ def file_upload_complete(request, pk, file_id):
         file = submission_file_upload_complete(submission_id=submission.pk, file_id=file_id, user=request.user)
     except SubmissionFile.DoesNotExist:
         raise Http404("No such file.") from None
-    except SubmissionConflict as exc:
-        if _wants_json(request):
-            return JsonResponse({"status": "locked", "message": str(exc)}, status=409)
-        messages.error(request, str(exc))
-        return redirect("submissions:submission_detail", pk=pk)
     if _wants_json(request):
         return JsonResponse(
             {
@@ -337,19 +349,13 @@ def file_upload_complete(request, pk, file_id):
 @login_required
 @require_POST
 @_storage_errors
+@shows_refusals()
 def file_delete(request, pk, file_id):
     submission = _own_submission(request, pk)
     try:
         file = submission_file_delete(submission_id=submission.pk, file_id=file_id, user=request.user)
     except SubmissionFile.DoesNotExist:
         raise Http404("No such file.") from None
-    except SubmissionConflict as exc:
-        if _wants_json(request):
-            return JsonResponse({"status": "locked", "message": str(exc)}, status=409)
-        messages.error(request, str(exc))
-        if request.htmx:
-            return _files_partial(request, submission, status=409)
-        return redirect("submissions:submission_detail", pk=pk)
     if _wants_json(request):
         return JsonResponse({"file_id": str(file.pk), "status": file.status})
     if request.htmx:
@@ -361,6 +367,7 @@ def file_delete(request, pk, file_id):
 @login_required
 @require_GET
 @_storage_errors
+@shows_refusals()
 def file_download(request, pk, file_id):
     """Redirect to a short-lived presigned GET (served as an attachment)."""
     submission = _own_submission(request, pk)
@@ -368,9 +375,6 @@ def file_download(request, pk, file_id):
         url = submission_file_download_url(submission_id=submission.pk, file_id=file_id, user=request.user)
     except ObjectDoesNotExist:
         raise Http404("No such file.") from None
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return redirect("submissions:submission_detail", pk=pk)
     response = redirect(url)
     response["Cache-Control"] = "no-store"
     return response

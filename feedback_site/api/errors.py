@@ -6,14 +6,16 @@
 maps an input field (or header, or query parameter) to its messages.
 """
 
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from feedback_site.errors import DomainError
 
 
 class Conflict(exceptions.APIException):
@@ -79,8 +81,22 @@ def _code_of(exc: exceptions.APIException) -> str:
     return codes if isinstance(codes, str) else exc.default_code
 
 
+class Refused(exceptions.APIException):
+    """A DomainError raised by a service, with its own status and code."""
+
+    def __init__(self, error: DomainError):
+        self.status_code = error.http_status
+        super().__init__(str(error), code=error.code)
+
+
 def _translate_django(exc):
-    """Django's own exceptions that can escape a view → their API twins."""
+    """Django's own exceptions, and the services' domain errors, that can
+    escape a view → their API twins. The one place a domain error becomes
+    an HTTP answer: views do not catch them."""
+    if isinstance(exc, DomainError):
+        return Refused(exc)
+    if isinstance(exc, ObjectDoesNotExist):  # the services' "no such object for this user"
+        return exceptions.NotFound()
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
     if isinstance(exc, DjangoValidationError):

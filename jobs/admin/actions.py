@@ -9,14 +9,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from feedback_site.errors import DomainError
 from jobs.models import ScoringJob
-from jobs.services import JobConflict, scoring_job_cancel, scoring_job_retry, submission_rescore
+from jobs.services import scoring_job_cancel, scoring_job_retry, submission_rescore
 
 # A bulk action names its jobs in the confirmation form; beyond this, filter first.
 MAX_BULK_JOBS = 500
@@ -55,12 +56,6 @@ ACTIONS = {
         lambda job: not job.is_active,
     ),
 }
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
 
 
 class JobActionsMixin:
@@ -127,8 +122,8 @@ class JobActionsMixin:
         for job in jobs:
             try:
                 perform(request, job, reason)
-            except (JobConflict, ValidationError) as exc:
-                skipped.append(f"{str(job.pk)[:8]}: {_error_text(exc)}")
+            except DomainError as exc:
+                skipped.append(f"{str(job.pk)[:8]}: {exc}")
             else:
                 done.append(job)
         if done:

@@ -1,6 +1,5 @@
 """/api/scoring: ask for scoring, poll jobs, and the staff actions on them."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +10,6 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback_site.api.errors import Conflict
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url, trace_id_of
 from feedback_site.api.schema import (
@@ -28,7 +26,6 @@ from jobs.api.selectors import visible_jobs
 from jobs.api.serializers import JobOutputSerializer, JobSummaryOutputSerializer
 from jobs.models import ScoringJob
 from jobs.services import (
-    JobConflict,
     scoring_job_cancel,
     scoring_job_request,
     scoring_job_retry,
@@ -36,7 +33,6 @@ from jobs.services import (
 )
 from submissions.api.selectors import visible_submissions
 from submissions.models import Submission
-from submissions.services import SubmissionConflict
 
 TAG = ["scoring"]
 STAFF_TAG = ["scoring (staff)"]
@@ -99,19 +95,12 @@ class ScoringJobListCreateApi(APIView):
         submission = get_object_or_404(visible_submissions(request.user), pk=serializer.validated_data["submission"])
         if submission.owner_id != request.user.pk:
             raise PermissionDenied("Only the submission's owner can ask for it to be scored.")
-        try:
-            job, _created = scoring_job_request(
-                submission_id=submission.pk,
-                user=request.user,
-                requested_by=ScoringJob.RequestedBy.API,
-                trace_id=trace_id_of(request),
-            )
-        except (SubmissionConflict, JobConflict) as exc:
-            raise Conflict(str(exc), code="conflict") from None
-        except DjangoValidationError as exc:
-            raise Conflict(" ".join(exc.messages), code="not_ready") from None
-        except Submission.DoesNotExist:
-            raise PermissionDenied("Only the submission's owner can ask for it to be scored.") from None
+        job, _created = scoring_job_request(
+            submission_id=submission.pk,
+            user=request.user,
+            requested_by=ScoringJob.RequestedBy.API,
+            trace_id=trace_id_of(request),
+        )
         return job_response(request, job, _accepted_or_ok(job))
 
     @extend_schema(
@@ -199,10 +188,7 @@ class ScoringJobRetryApi(_StaffActionApi):
     def post(self, request, pk):
         reason = self.reason(request)
         job = get_object_or_404(ScoringJob.objects.all(), pk=pk)
-        try:
-            job = scoring_job_retry(job_id=job.pk, user=request.user, reason=reason)
-        except JobConflict as exc:
-            raise Conflict(str(exc), code="job_conflict") from None
+        job = scoring_job_retry(job_id=job.pk, user=request.user, reason=reason)
         return job_response(request, job, status.HTTP_202_ACCEPTED)
 
 
@@ -221,10 +207,7 @@ class ScoringJobCancelApi(_StaffActionApi):
     def post(self, request, pk):
         reason = self.reason(request)
         job = get_object_or_404(ScoringJob.objects.all(), pk=pk)
-        try:
-            job = scoring_job_cancel(job_id=job.pk, user=request.user, reason=reason)
-        except JobConflict as exc:
-            raise Conflict(str(exc), code="job_conflict") from None
+        job = scoring_job_cancel(job_id=job.pk, user=request.user, reason=reason)
         return job_response(request, job, _accepted_or_ok(job))
 
 
@@ -240,10 +223,5 @@ class SubmissionRescoreApi(_StaffActionApi):
     def post(self, request, pk):
         reason = self.reason(request)
         submission = get_object_or_404(Submission.objects.all(), pk=pk)
-        try:
-            job = submission_rescore(submission_id=submission.pk, user=request.user, reason=reason)
-        except JobConflict as exc:
-            raise Conflict(str(exc), code="job_conflict") from None
-        except DjangoValidationError as exc:
-            raise Conflict(" ".join(exc.messages), code="not_submitted") from None
+        job = submission_rescore(submission_id=submission.pk, user=request.user, reason=reason)
         return job_response(request, job, status.HTTP_202_ACCEPTED)

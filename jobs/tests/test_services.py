@@ -3,7 +3,6 @@ from base64 import b64decode
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from jobs.leases import lease_keeper
@@ -22,7 +21,7 @@ from jobs.services import (
 from jobs.tests.factories import queued_job
 from scoring import engine
 from submissions.models import Submission
-from submissions.services import SubmissionConflict
+from submissions.services import NotReady, SubmissionLocked
 from submissions.tests.factories import SubmissionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,14 +60,15 @@ def test_submit_locks_the_submission_and_creates_a_queued_job(django_capture_on_
 
 def test_submit_twice_is_refused_and_creates_no_second_job():
     job = queued_job()
-    with pytest.raises(SubmissionConflict):
+    with pytest.raises(SubmissionLocked) as refused:
         submission_submit(submission_id=job.submission_id, user=job.submission.owner)
+    assert refused.value.code == "already_submitted"
     assert ScoringJob.objects.filter(submission=job.submission).count() == 1
 
 
 def test_submit_of_an_empty_submission_is_refused_and_rolls_back():
     submission = SubmissionFactory(source_code="  ", documentation="")
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotReady):
         submission_submit(submission_id=submission.pk, user=submission.owner)
     submission.refresh_from_db()
     assert submission.status == Submission.Status.IN_PROGRESS

@@ -62,7 +62,7 @@
         if (dirty) { show("dirty", "Unsaved changes"); schedule(); }
         else { show("saved", "Saved " + new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })); }
       } else if (reply.status === 409) {
-        stop(reply.data.status === "locked" ? "locked" : "conflict", reply.data.message || "This submission was changed elsewhere.");
+        stop(reply.data.status === "submission_locked" ? "locked" : "conflict", reply.data.message || "This submission was changed elsewhere.");
       } else if (reply.status === 400 || reply.status === 413) {
         // Retrying the same request cannot help; the next edit tries again.
         dirty = true;

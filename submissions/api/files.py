@@ -5,19 +5,15 @@ sends the file to S3 itself, then asks the server to verify what was stored.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback_site.api.errors import Conflict
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url
 from feedback_site.api.schema import (
@@ -33,7 +29,6 @@ from idempotency.api import idempotent
 from submissions.api.selectors import visible_submissions
 from submissions.models import Submission, SubmissionFile
 from submissions.services import (
-    SubmissionConflict,
     submission_file_delete,
     submission_file_download_url,
     submission_file_staff_download_url,
@@ -93,18 +88,6 @@ def _visible_file(request, pk, file_id) -> SubmissionFile:
     return get_object_or_404(SubmissionFile.objects.filter(submission=submission, status__in=LIVE), pk=file_id)
 
 
-def _refused(exc: DjangoValidationError):
-    """A service's ValidationError: field errors are the request's fault (400);
-    a plain one is the submission's state, such as the file count (409)."""
-    if hasattr(exc, "error_dict"):
-        return ApiValidationError(exc.message_dict)
-    return Conflict(" ".join(exc.messages), code="file_refused")
-
-
-def _locked(exc: SubmissionConflict):
-    return Conflict(str(exc), code="submission_locked")
-
-
 def _file_url(request, file: SubmissionFile) -> str:
     return absolute_url(request, reverse("api:submission_file_detail", args=[file.submission_id, file.pk]))
 
@@ -144,18 +127,13 @@ class SubmissionFileListStartApi(APIView):
         serializer = self.SubmissionFileStartInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            ticket = submission_file_upload_start(
-                submission_id=submission.pk,
-                user=request.user,
-                file_name=data["file_name"],
-                size=data["size"],
-                content_type=data.get("content_type", ""),
-            )
-        except SubmissionConflict as exc:
-            raise _locked(exc) from None
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
+        ticket = submission_file_upload_start(
+            submission_id=submission.pk,
+            user=request.user,
+            file_name=data["file_name"],
+            size=data["size"],
+            content_type=data.get("content_type", ""),
+        )
         body = {
             "file": SubmissionFileOutputSerializer(ticket.file).data,
             "upload": {"url": ticket.url, "fields": ticket.fields, "max_size": ticket.max_size,
@@ -203,12 +181,7 @@ class SubmissionFileDetailApi(APIView):
     )
     def delete(self, request, pk, file_id):
         submission = _own_submission(request, pk)
-        try:
-            submission_file_delete(submission_id=submission.pk, file_id=file_id, user=request.user)
-        except SubmissionFile.DoesNotExist:
-            raise Http404 from None
-        except SubmissionConflict as exc:
-            raise _locked(exc) from None
+        submission_file_delete(submission_id=submission.pk, file_id=file_id, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -235,12 +208,7 @@ class SubmissionFileCompleteApi(APIView):
     def post(self, request, pk, file_id):
         submission = _own_submission(request, pk)
         self.SubmissionFileCompleteInputSerializer(data=request.data).is_valid(raise_exception=True)
-        try:
-            file = submission_file_upload_complete(submission_id=submission.pk, file_id=file_id, user=request.user)
-        except SubmissionFile.DoesNotExist:
-            raise Http404 from None
-        except SubmissionConflict as exc:
-            raise _locked(exc) from None
+        file = submission_file_upload_complete(submission_id=submission.pk, file_id=file_id, user=request.user)
         return Response(SubmissionFileOutputSerializer(file).data)
 
 
@@ -258,13 +226,8 @@ class SubmissionFileDownloadApi(APIView):
     )
     def get(self, request, pk, file_id):
         file = _visible_file(request, pk, file_id)
-        try:
-            if file.submission.owner_id == request.user.pk:
-                url = submission_file_download_url(submission_id=pk, file_id=file.pk, user=request.user)
-            else:  # staff: visible_submissions let them see it
-                url = submission_file_staff_download_url(file_id=file.pk, user=request.user)
-        except SubmissionFile.DoesNotExist:
-            raise Http404 from None
-        except DjangoValidationError as exc:
-            raise Conflict(" ".join(exc.messages), code="file_not_ready") from None
+        if file.submission.owner_id == request.user.pk:
+            url = submission_file_download_url(submission_id=pk, file_id=file.pk, user=request.user)
+        else:  # staff: visible_submissions let them see it
+            url = submission_file_staff_download_url(file_id=file.pk, user=request.user)
         return Response({"url": url, "expires_in": settings.S3_PRESIGNED_EXPIRY_SECONDS})

@@ -4,7 +4,6 @@ Views translate HTTP to the services in submissions.services and
 jobs.services and back; the rules live in the services.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback_site.api.errors import Conflict, PreconditionFailed, PreconditionRequired
+from feedback_site.api.errors import PreconditionFailed, PreconditionRequired
 from feedback_site.api.pagination import PageNumberPagination
 from feedback_site.api.requests import absolute_url, trace_id_of
 from feedback_site.api.schema import (
@@ -30,11 +29,11 @@ from feedback_site.api.serializers import MAX_BIGINT, StrictCharField, StrictInp
 from idempotency.api import idempotent
 from jobs.api.serializers import JobOutputSerializer
 from jobs.models import ScoringJob
-from jobs.services import JobConflict, submission_submit
+from jobs.services import submission_submit
 from submissions.api.selectors import visible_submissions
 from submissions.api.serializers import SubmissionOutputSerializer, etag_of
 from submissions.models import Assignment, Submission
-from submissions.services import SubmissionConflict, submission_start, submission_update_text
+from submissions.services import SubmissionStale, submission_start, submission_update_text
 
 TAG = ["submissions"]
 SUBMISSION_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The submission's id.")
@@ -98,20 +97,10 @@ class SubmissionListCreateApi(APIView):
     def post(self, request):
         serializer = self.SubmissionCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assignment = serializer.validated_data["assignment"]
         # The service continues an open submission rather than starting a
-        # second (a natural key): tell the client which of the two happened.
-        open_before = set(
-            Submission.objects.filter(
-                owner=request.user, assignment=assignment, status=Submission.Status.IN_PROGRESS
-            ).values_list("pk", flat=True)
-        )
-        try:
-            submission = submission_start(user=request.user, assignment=assignment)
-        except DjangoValidationError as exc:
-            raise Conflict(" ".join(exc.messages), code="cannot_start") from None
+        # second (a natural key), and says which of the two happened.
+        submission, created = submission_start(user=request.user, assignment=serializer.validated_data["assignment"])
         submission = visible_submissions(request.user).get(pk=submission.pk)
-        created = submission.pk not in open_before
         return _detail_response(request, submission, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
@@ -136,8 +125,9 @@ class SubmissionListCreateApi(APIView):
 
 
 def _expected_version(request, submission: Submission, body_version: int | None) -> int:
-    """The version the client says it is changing: from If-Match (a stale one
-    is 412) or from the body's ``version`` (a stale one is 409)."""
+    """The version the client says it is changing: from If-Match (HTTP's
+    precondition, checked first: a stale one is 412) or from the body's
+    ``version`` (the service refuses a stale one: 409 version_conflict)."""
     if_match = request.headers.get("If-Match")
     if if_match is not None:
         tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
@@ -147,10 +137,6 @@ def _expected_version(request, submission: Submission, body_version: int | None)
             return submission.version
     if body_version is None:
         raise PreconditionRequired()
-    if body_version != submission.version:
-        raise Conflict(
-            "This submission was changed elsewhere; read it again and reapply your change.", code="version_conflict"
-        )
     return body_version
 
 
@@ -215,9 +201,6 @@ class SubmissionDetailApi(APIView):
         serializer = self.SubmissionUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if not submission.is_editable:
-            raise Conflict("This submission has been submitted and can no longer be changed.",
-                           code="submission_locked")
         expected = _expected_version(request, submission, data.get("version"))
         try:
             submission_update_text(
@@ -226,13 +209,10 @@ class SubmissionDetailApi(APIView):
                 documentation=data.get("documentation", submission.documentation),
                 expected_version=expected,
             )
-        except SubmissionConflict as exc:
-            locked = not Submission.objects.filter(pk=pk, status=Submission.Status.IN_PROGRESS).exists()
-            if locked:
-                raise Conflict(str(exc), code="submission_locked") from None
-            if request.headers.get("If-Match") is not None:
-                raise PreconditionFailed() from None
-            raise Conflict(str(exc), code="version_conflict") from None
+        except SubmissionStale:
+            if request.headers.get("If-Match") is None:
+                raise
+            raise PreconditionFailed() from None  # changed after If-Match was checked
         return _detail_response(request, submission)
 
 
@@ -262,21 +242,12 @@ class SubmissionSubmitApi(APIView):
     def post(self, request, pk):
         submission = _own_submission(request, pk)
         self.SubmitInputSerializer(data=request.data).is_valid(raise_exception=True)
-        if not submission.is_editable:
-            raise Conflict("This submission has already been submitted.", code="already_submitted")
-        try:
-            job = submission_submit(
-                submission_id=submission.pk,
-                user=request.user,
-                requested_by=ScoringJob.RequestedBy.API,
-                trace_id=trace_id_of(request),
-            )
-        except (SubmissionConflict, JobConflict) as exc:
-            raise Conflict(str(exc), code="already_submitted") from None
-        except DjangoValidationError as exc:
-            raise Conflict(" ".join(exc.messages), code="not_ready") from None
-        except Submission.DoesNotExist:
-            raise PermissionDenied("Only the submission's owner can submit it.") from None
+        job = submission_submit(
+            submission_id=submission.pk,
+            user=request.user,
+            requested_by=ScoringJob.RequestedBy.API,
+            trace_id=trace_id_of(request),
+        )
         job = ScoringJob.objects.select_related("result").get(pk=job.pk)
         response = Response(JobOutputSerializer(job, context={"request": request}).data,
                             status=status.HTTP_202_ACCEPTED)

@@ -21,7 +21,9 @@ from jobs.services import submission_submit
 from submissions import storage
 from submissions.models import PendingObjectDeletion, Submission, SubmissionFile, SubmissionFileEvent
 from submissions.services import (
-    SubmissionConflict,
+    FileRefused,
+    NotReady,
+    SubmissionLocked,
     submission_file_delete,
     submission_file_download_url,
     submission_file_upload_complete,
@@ -236,7 +238,7 @@ def test_start_refuses_a_declared_size_over_the_limit_and_too_many_files(submiss
         start(submission, size=0)
     for n in range(3):
         start(submission, name=f"f{n}.py")
-    with pytest.raises(ValidationError, match="at most 3 file"):
+    with pytest.raises(FileRefused, match="at most 3 file"):
         start(submission, name="one-too-many.py")
     assert submission.files.count() == 3
 
@@ -254,7 +256,7 @@ def test_files_of_someone_else_are_not_found(submission):
 
 def test_submit_is_refused_while_a_file_is_pending(submission, django_capture_on_commit_callbacks):
     start(submission, name="late.py")
-    with pytest.raises(ValidationError, match="still pending: late.py"):
+    with pytest.raises(NotReady, match="still pending: late.py"):
         submission_submit(submission_id=submission.pk, user=submission.owner)
     submission.refresh_from_db()
     assert submission.status == Submission.Status.IN_PROGRESS
@@ -263,7 +265,7 @@ def test_submit_is_refused_while_a_file_is_pending(submission, django_capture_on
 
 def test_submit_is_refused_until_a_rejected_file_is_removed(s3, submission, django_capture_on_commit_callbacks):
     _, rejected = upload(submission, content=HTML, name="page.py")
-    with pytest.raises(ValidationError, match="rejected file"):
+    with pytest.raises(NotReady, match="rejected file"):
         submission_submit(submission_id=submission.pk, user=submission.owner)
     submission_file_delete(submission_id=submission.pk, file_id=rejected.pk, user=submission.owner)
     with django_capture_on_commit_callbacks(execute=False):
@@ -274,7 +276,7 @@ def test_submit_is_refused_until_a_rejected_file_is_removed(s3, submission, djan
 
 def test_files_alone_are_enough_to_submit(s3, django_capture_on_commit_callbacks):
     submission = SubmissionFactory(source_code="", documentation="  ")
-    with pytest.raises(ValidationError, match="Write some code"):
+    with pytest.raises(NotReady, match="Write some code"):
         submission_submit(submission_id=submission.pk, user=submission.owner)
     upload(submission)
     with django_capture_on_commit_callbacks(execute=False):
@@ -286,9 +288,9 @@ def test_after_submit_uploads_and_deletes_are_refused(s3, settings, submission, 
     _, ready = upload(submission)
     with django_capture_on_commit_callbacks(execute=False):
         submission_submit(submission_id=submission.pk, user=submission.owner)
-    with pytest.raises(SubmissionConflict, match="can no longer be changed"):
+    with pytest.raises(SubmissionLocked, match="can no longer be changed"):
         start(submission, name="more.py")
-    with pytest.raises(SubmissionConflict, match="can no longer be changed"):
+    with pytest.raises(SubmissionLocked, match="can no longer be changed"):
         submission_file_delete(submission_id=submission.pk, file_id=ready.pk, user=submission.owner)
     ready.refresh_from_db()
     assert ready.status == SubmissionFile.Status.READY

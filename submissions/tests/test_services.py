@@ -3,16 +3,17 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from conftest import wait_until
 from submissions.models import Submission
 from submissions.services import (
-    SubmissionConflict,
+    CannotStart,
+    NotReady,
     SubmissionLocked,
-    submission_lock,
+    SubmissionStale,
+    submission_mark_submitted,
     submission_start,
     submission_update_text,
 )
@@ -23,8 +24,8 @@ pytestmark = pytest.mark.django_db
 
 def test_start_continues_the_open_submission():
     learner, assignment = UserFactory(), AssignmentFactory()
-    first = submission_start(user=learner, assignment=assignment)
-    assert submission_start(user=learner, assignment=assignment) == first
+    first, created = submission_start(user=learner, assignment=assignment)
+    assert created and submission_start(user=learner, assignment=assignment) == (first, False)
     assert Submission.objects.filter(owner=learner).count() == 1
 
 
@@ -32,14 +33,15 @@ def test_start_refuses_beyond_the_attempt_limit():
     learner, assignment = UserFactory(), AssignmentFactory(max_attempts=1)
     done = SubmissionFactory(owner=learner, assignment=assignment)
     done.mark_submitted(actor=learner)
-    with pytest.raises(ValidationError, match="1 attempt"):
+    with pytest.raises(CannotStart, match="1 attempt") as refused:
         submission_start(user=learner, assignment=assignment)
+    assert refused.value.code == "cannot_start"
 
 
 def test_update_text_conflict_is_reported():
     submission = SubmissionFactory()
     submission_update_text(submission=submission, source_code="a", documentation="", expected_version=1)
-    with pytest.raises(SubmissionConflict, match="changed elsewhere"):
+    with pytest.raises(SubmissionStale, match="changed elsewhere"):
         submission_update_text(submission=submission, source_code="b", documentation="", expected_version=1)
 
 
@@ -56,19 +58,19 @@ def test_update_text_after_submit_is_locked_even_from_a_stale_object():
 def test_start_refuses_a_new_attempt_after_the_deadline_but_continues_an_open_one():
     learner = UserFactory()
     assignment = AssignmentFactory(deadline=timezone.now() + timedelta(hours=1))
-    open_one = submission_start(user=learner, assignment=assignment)
+    open_one, _ = submission_start(user=learner, assignment=assignment)
     assignment.deadline = timezone.now() - timedelta(seconds=1)
     assignment.save()
-    assert submission_start(user=learner, assignment=assignment) == open_one
+    assert submission_start(user=learner, assignment=assignment) == (open_one, False)
     open_one.mark_submitted(actor=learner)
-    with pytest.raises(ValidationError, match="deadline"):
+    with pytest.raises(CannotStart, match="deadline"):
         submission_start(user=learner, assignment=assignment)
 
 
 def test_submit_after_the_deadline_is_refused():
     submission = SubmissionFactory(assignment=AssignmentFactory(deadline=timezone.now() - timedelta(seconds=1)))
-    with pytest.raises(ValidationError, match="deadline"):
-        submission_lock(submission=submission, user=submission.owner)
+    with pytest.raises(NotReady, match="deadline"):
+        submission_mark_submitted(submission=submission, user=submission.owner)
     submission.refresh_from_db()
     assert submission.status == Submission.Status.IN_PROGRESS
 
@@ -126,7 +128,7 @@ def test_parallel_starts_make_one_attempt_not_two():
         starts = [_in_own_connection(lambda: submission_start(user=learner, assignment=assignment)) for _ in "ab"]
         wait_until(lambda: all(_waiting_on_a_lock(o["pid"]) for _, o in starts), timeout=10,
                    message="both starts to be waiting")
-    first, second = _finish(*starts)
+    (first, _), (second, _) = _finish(*starts)
     assert first.pk == second.pk
     assert list(Submission.objects.filter(owner=learner, assignment=assignment).values_list("pk", flat=True)) == [
         first.pk
@@ -143,7 +145,8 @@ def test_start_continues_an_open_attempt_another_writer_inserts_meanwhile():
         start = _in_own_connection(lambda: submission_start(user=learner, assignment=assignment))
         wait_until(lambda: _waiting_on_a_lock(start[1]["pid"]), timeout=10,
                    message="the start's INSERT to wait on the unique index")
-    [continued] = _finish(start)
+    [(continued, created)] = _finish(start)
+    assert not created
     assert continued.pk == theirs.pk
     assert Submission.objects.filter(owner=learner, assignment=assignment).count() == 1
 

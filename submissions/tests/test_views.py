@@ -129,7 +129,7 @@ def test_second_tab_gets_a_conflict_not_an_overwrite(client):
     second = client.post(autosave, {"source_code": "tab two", "documentation": "", "version": 1})
     assert first.status_code == 200
     assert second.status_code == 409
-    assert second.json()["status"] == "conflict" and "changed elsewhere" in second.json()["message"]
+    assert second.json()["status"] == "version_conflict" and "changed elsewhere" in second.json()["message"]
     submission.refresh_from_db()
     assert (submission.source_code, submission.version) == ("tab one", 2)
 
@@ -156,7 +156,7 @@ def test_after_submit_every_change_is_refused_and_nothing_changes(client, django
     edit = {"source_code": "late", "documentation": "", "version": version}
 
     autosave = client.post(url("submission_autosave", submission.pk), edit)
-    assert autosave.status_code == 409 and autosave.json()["status"] == "locked"
+    assert autosave.status_code == 409 and autosave.json()["status"] == "submission_locked"
     assert "can no longer be changed" in autosave.json()["message"]
     form = client.post(url("submission_detail", submission.pk), edit)
     assert b"can no longer be changed" in form.content
