@@ -4,6 +4,8 @@ Everything comes from settings, themselves from the environment: an empty
 AWS_ENDPOINT_URL means real AWS, anything else a compatible local endpoint.
 """
 
+import threading
+
 import boto3
 from botocore.config import Config
 from django.conf import settings
@@ -31,5 +33,22 @@ def aws_options() -> dict:
     }
 
 
-def client(service: str):
-    return boto3.client(service, **aws_options())
+# A page or a probe must not hang when AWS is unwell; a worker may wait and retry.
+QUICK = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
+
+_clients: dict[tuple, object] = {}
+_clients_lock = threading.Lock()
+
+
+def client(service: str, *, quick: bool = False):
+    """A boto3 client, one per service, profile and configuration (creating
+    one costs tens of milliseconds; using one from many threads is safe).
+    ``quick``: short timeouts and one retry, for the staff console, metrics
+    and health probes. S3 files go through django-storages (submissions/storage.py)."""
+    options = aws_options()
+    identity = (service, quick, options["endpoint_url"], options["region_name"], options["aws_access_key_id"])
+    with _clients_lock:
+        if identity not in _clients:
+            config = options["config"].merge(QUICK) if quick else options["config"]
+            _clients[identity] = boto3.client(service, **{**options, "config": config})
+        return _clients[identity]

@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from feedback_site.aws import boto_config
 from feedback_site.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -135,9 +136,9 @@ STORAGES = {
             "file_overwrite": False,
             "querystring_auth": True,
             "querystring_expire": S3_PRESIGNED_EXPIRY_SECONDS,
-            "signature_version": "s3v4",
-            # Path-style addressing works for both LocalStack and AWS.
-            "addressing_style": "path",
+            # The client options every boto3 client of the project uses
+            # (timeouts, retries, s3v4, path-style addressing for LocalStack and AWS).
+            "client_config": boto_config(),
         },
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -19,9 +19,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import boto3
-from botocore.config import Config
-
 from feedback_site import aws
 from feedback_site.broker import SCORING_QUEUE, sqs_dead_letter_queue_name, sqs_queue_name
 
@@ -57,26 +54,10 @@ class DeadLetter:
 
 # --- client ------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=4)
-def _client(endpoint_url, region, access_key, secret_key):
+def client():
     # The app's boto3 config retries five times with 30 s reads: right for a
     # worker, far too slow for a page or a scrape when SQS is unwell.
-    return boto3.client(
-        "sqs",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        config=aws.boto_config().merge(
-            Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
-        ),
-    )
-
-
-def client():
-    options = aws.aws_options()
-    return _client(options["endpoint_url"], options["region_name"], options["aws_access_key_id"],
-                   options["aws_secret_access_key"])
+    return aws.client("sqs", quick=True)
 
 
 @functools.lru_cache(maxsize=16)

@@ -1,5 +1,11 @@
 """The S3 boundary: object keys, the bucket's set-up, presigned URLs.
 
+Files go through django-storages' S3 storage (STORAGES["default"]): sizes,
+reads, deletions and the presigned download. Its boto3 client (the storage's
+own, one per thread) is used directly only for what the storage API has no
+call for: the presigned POST of a browser upload, the server-side copy that
+promotes an upload, and the bucket's set-up.
+
 Keys are always generated here, never taken from a client's file name.
 
 A browser upload lands under ``incoming/``; once the server has accepted the
@@ -11,16 +17,14 @@ object is deleted only once the file is settled, so a verification cut short
 by a storage error can simply run again.
 """
 
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 from django.conf import settings
+from django.core.files.storage import storages
 from django.utils.http import content_disposition_header
-
-from feedback_site import aws
 
 FINAL_PREFIX = "submissions/"
 INCOMING_PREFIX = "incoming/"
@@ -30,19 +34,14 @@ INCOMING_EXPIRY_DAYS = 1
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
-_clients: dict[tuple, object] = {}
-_clients_lock = threading.Lock()
+def _files():
+    """The S3 storage of submission files (django-storages, STORAGES["default"])."""
+    return storages["default"]
 
 
-def _s3():
-    # One client per configuration: creating a boto3 client costs tens of
-    # milliseconds and is not thread-safe, using one is both cheap and safe.
-    options = aws.aws_options()
-    identity = (options["endpoint_url"], options["region_name"], options["aws_access_key_id"])
-    with _clients_lock:
-        if identity not in _clients:
-            _clients[identity] = aws.client("s3")
-        return _clients[identity]
+def _client():
+    # The storage's own boto3 client, for the calls its API does not have.
+    return _files().connection.meta.client
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ def incoming_key_for(key: str) -> str:
 def presigned_upload(*, key: str, content_type: str, max_size: int, expires_in: int) -> PresignedPost:
     """A presigned POST for the browser: S3 itself refuses a body outside
     1..max_size bytes, another Content-Type, another key, or a late upload."""
-    post = _s3().generate_presigned_post(
+    post = _client().generate_presigned_post(
         Bucket=settings.S3_BUCKET,
         Key=incoming_key_for(key),
         Fields={"Content-Type": content_type},
@@ -84,7 +83,7 @@ def promote_upload(*, key: str) -> bool:
     copy counts. The copy is stored as opaque bytes: what it really is, is
     recorded in the database after verification."""
     try:
-        _s3().copy_object(
+        _client().copy_object(
             Bucket=settings.S3_BUCKET,
             Key=key,
             CopySource={"Bucket": settings.S3_BUCKET, "Key": incoming_key_for(key)},
@@ -93,7 +92,7 @@ def promote_upload(*, key: str) -> bool:
         )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
-            return object_size(key) is not None
+            return _files().exists(key)
         raise
     return True
 
@@ -101,28 +100,23 @@ def promote_upload(*, key: str) -> bool:
 def object_size(key: str) -> int | None:
     """The stored size of an object (HEAD), or None when there is none."""
     try:
-        response = _s3().head_object(Bucket=settings.S3_BUCKET, Key=key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
-            return None
-        raise
-    return response["ContentLength"]
+        return _files().size(key)
+    except FileNotFoundError:
+        return None
 
 
 def iter_object(key: str, *, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
-    """The stored bytes of an object, streamed."""
-    body = _s3().get_object(Bucket=settings.S3_BUCKET, Key=key)["Body"]
-    try:
-        yield from body.iter_chunks(chunk_size)
-    finally:
-        body.close()
+    """The stored bytes of an object, in chunks (the storage spools a large
+    object to a temporary file, not to memory)."""
+    with _files().open(key, "rb") as stored:
+        yield from stored.chunks(chunk_size)
 
 
 def delete_objects(*keys: str) -> None:
     """Delete the objects; a key that does not exist is not an error."""
-    client = _s3()
+    files = _files()
     for key in keys:
-        client.delete_object(Bucket=settings.S3_BUCKET, Key=key)
+        files.delete(key)
 
 
 def file_object_keys(key: str) -> tuple[str, str]:
@@ -132,27 +126,21 @@ def file_object_keys(key: str) -> tuple[str, str]:
 
 def presigned_download_url(*, key: str, filename: str, content_type: str, expires_in: int) -> str:
     """A short-lived GET that makes the browser save the file, never show it."""
-    return _s3().generate_presigned_url(
-        "get_object",
-        Params={
-            "Bucket": settings.S3_BUCKET,
-            "Key": key,
-            "ResponseContentDisposition": content_disposition_header(as_attachment=True, filename=filename),
-            "ResponseContentType": content_type or "application/octet-stream",
-        },
-        ExpiresIn=expires_in,
-    )
+    return _files().url(key, expire=expires_in, parameters={
+        "ResponseContentDisposition": content_disposition_header(as_attachment=True, filename=filename),
+        "ResponseContentType": content_type or "application/octet-stream",
+    })
 
 
 def read_object(key: str) -> bytes:
     """The stored bytes of an object (for scoring and verification)."""
-    response = _s3().get_object(Bucket=settings.S3_BUCKET, Key=key)
-    return response["Body"].read()
+    with _files().open(key, "rb") as stored:
+        return stored.read()
 
 
 def ensure_bucket(client=None) -> None:
     """Create the private bucket with CORS for browser uploads. Idempotent."""
-    client = client or aws.client("s3")
+    client = client or _client()
     bucket = settings.S3_BUCKET
     try:
         client.head_bucket(Bucket=bucket)

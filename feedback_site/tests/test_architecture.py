@@ -50,3 +50,22 @@ def test_a_forbidden_import_breaks_its_contract(copy_of_the_code, module, line, 
     assert result.returncode != 0
     broken = [row for row in result.stdout.splitlines() if row.endswith("BROKEN") or "BROKEN (" in row]
     assert len(broken) == 1 and broken[0].startswith(contract), result.stdout
+
+
+S3_CALLS = ("generate_presigned_post", "generate_presigned_url", "copy_object", "put_object", "get_object(",
+            "head_object", "delete_object(", "head_bucket", "create_bucket", "upload_fileobj", "download_fileobj")
+# Where the storage API has no call (storage.py's docstring), and the readiness probe's short-timeout client.
+S3_CALLS_ALLOWED_IN = {"submissions/storage.py", "feedback_site/health.py"}
+
+
+def test_s3_is_reached_through_django_storages_except_where_its_api_has_no_call():
+    offenders = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/tests/" in relative or relative.startswith("feedback_site/testing/"):
+                continue
+            text = path.read_text()
+            offenders += [f"{relative}: {call}" for call in S3_CALLS if call in text
+                          and relative not in S3_CALLS_ALLOWED_IN]
+    assert offenders == []

@@ -9,14 +9,13 @@ import json
 import time
 import urllib.request
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management import CommandError, call_command
 from django.test import TestCase
 
+from feedback_site.testing.outages import unreachable_file_storage
 from jobs.services import submission_submit
 from submissions import storage
 from submissions.models import PendingObjectDeletion, Submission, SubmissionFile, SubmissionFileEvent
@@ -303,14 +302,6 @@ def test_after_submit_uploads_and_deletes_are_refused(s3, settings, submission, 
 # --- storage failing half-way -------------------------------------------------------
 
 
-def unreachable_s3():
-    """A real S3 client for an endpoint where nothing listens."""
-    return boto3.client(
-        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}, connect_timeout=1),
-    )
-
-
 def test_a_verification_cut_short_by_storage_is_verified_again_not_rejected(s3, settings, submission, monkeypatch):
     ticket = start(submission)
     assert post_presigned_form(ticket.url, ticket.fields, PYTHON) == 204
@@ -339,7 +330,7 @@ def test_a_verification_cut_short_by_storage_is_verified_again_not_rejected(s3, 
 def test_a_deletion_storage_misses_is_kept_and_done_by_purge_deleted_files(s3, settings, submission, monkeypatch):
     _, file = upload(submission)
     with monkeypatch.context() as outage:
-        outage.setattr(storage, "_s3", unreachable_s3)
+        outage.setattr(storage, "_files", unreachable_file_storage)
         delete(submission, file)  # the learner's delete succeeds; S3 does not hear of it
     file.refresh_from_db()
     assert file.status == SubmissionFile.Status.DELETED
@@ -348,7 +339,7 @@ def test_a_deletion_storage_misses_is_kept_and_done_by_purge_deleted_files(s3, s
     assert pending.attempts == 1 and "EndpointConnectionError" in pending.last_error
 
     with monkeypatch.context() as outage:
-        outage.setattr(storage, "_s3", unreachable_s3)
+        outage.setattr(storage, "_files", unreachable_file_storage)
         with pytest.raises(CommandError, match="could not be deleted"):
             call_command("purge_deleted_files", stdout=io.StringIO())
     assert PendingObjectDeletion.objects.get(key=file.storage_key).attempts == 2

@@ -5,7 +5,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from feedback_site import aws
 from submissions import storage
 from submissions.storage import new_object_key
 
@@ -70,19 +69,27 @@ def test_bucket_expires_abandoned_incoming_uploads(s3, settings):
     assert incoming and incoming[0]["Status"] == "Enabled" and incoming[0]["Expiration"]["Days"] == 1
 
 
-def test_read_object_uses_the_shared_client(s3, settings, monkeypatch):
+def test_reads_and_deletions_go_through_the_django_storage(s3, settings):
     key = new_object_key("00000000-0000-0000-0000-000000000004")
     s3.put_object(Bucket=settings.S3_BUCKET, Key=key, Body=b"shared")
-    storage._s3()  # the module's client exists, as it does in any running process
-    made = []
-    real_client = aws.client
-    monkeypatch.setattr(aws, "client", lambda service: made.append(service) or real_client(service))
+    assert storage.read_object(key) == b"shared"
+    assert b"".join(storage.iter_object(key, chunk_size=2)) == b"shared"
+    assert storage.object_size(key) == len(b"shared") and default_storage.size(key) == len(b"shared")
+    storage.delete_objects(key, key)  # a second delete of a missing key is no error
+    assert not default_storage.exists(key) and storage.object_size(key) is None
+
+
+def test_download_url_is_a_signed_attachment_of_the_storage(s3, settings):
+    key = default_storage.save(new_object_key("00000000-0000-0000-0000-000000000006"), ContentFile(b"data"))
     try:
-        assert storage.read_object(key) == b"shared"
-        assert storage.read_object(key) == b"shared"
+        url = storage.presigned_download_url(key=key, filename="report «1».csv", content_type="text/csv",
+                                             expires_in=60)
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            assert response.read() == b"data"
+            assert response.headers["Content-Disposition"].startswith("attachment;")
+            assert response.headers["Content-Type"] == "text/csv"
     finally:
-        s3.delete_object(Bucket=settings.S3_BUCKET, Key=key)
-    assert made == []
+        default_storage.delete(key)
 
 
 def test_promote_copies_and_leaves_the_incoming_object_until_the_file_is_settled(s3, settings):

@@ -1,12 +1,11 @@
 from datetime import timedelta
 from decimal import Decimal
 
-import boto3
 import pytest
-from botocore.config import Config
 from django.urls import reverse
 from django.utils import timezone
 
+from feedback_site.testing.outages import unreachable_file_storage
 from jobs.models import ScoringJob
 from scoring.models import ScoreResult
 from submissions import storage
@@ -359,12 +358,7 @@ def test_health_answers_without_login(client):
 
 
 def test_storage_outage_is_a_polite_503_and_the_file_stays_pending(client, monkeypatch):
-    # A real client for an endpoint where nothing listens.
-    dead = boto3.client(
-        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}, connect_timeout=1),
-    )
-    monkeypatch.setattr(storage, "_s3", lambda: dead)
+    monkeypatch.setattr(storage, "_files", unreachable_file_storage)
     file = SubmissionFileFactory(status=SubmissionFile.Status.PENDING)
     client.force_login(file.submission.owner)
     response = client.post(url("file_complete", file.submission.pk, file.pk), HTTP_ACCEPT="application/json")
