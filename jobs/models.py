@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 ACTIVE_STATUSES = ("QUEUED", "RUNNING")
+TERMINAL_STATUSES = ("DONE", "ERROR")
 
 # Error codes whose stored message is written for the learner: what to change
 # (input refused, a scoring limit overrun) or the reason staff gave for a
@@ -312,6 +313,23 @@ class JobAttempt(models.Model):
     @property
     def duration(self) -> timedelta:
         return self.finished_at - self.started_at
+
+    @classmethod
+    def record(cls, *, job: "ScoringJob", worker_id: str, outcome: str, error: BaseException | None = None,
+               error_message: str = "", traceback: str = "") -> "JobAttempt":
+        """Append the record of the attempt ``job`` (as read when it was
+        claimed: its attempt number and start) that ends now."""
+        return cls.objects.create(
+            job_id=job.pk,
+            number=job.attempts,
+            worker_id=worker_id,
+            started_at=job.started_at,
+            finished_at=timezone.now(),
+            outcome=outcome,
+            error_class=f"{type(error).__module__}.{type(error).__qualname__}" if error else "",
+            error_message=(str(error) if error else error_message)[:2000],
+            traceback=traceback,
+        )
 
 
 class JobEvent(models.Model):

@@ -110,8 +110,5 @@ def _expire_one(job: ScoringJob) -> bool:
         job_id=job.pk, lease_owner=job.lease_owner, requeue=requeue, reason=reason, error_code=code or "lease_expired"
     )
     if moved:
-        JobAttempt.objects.create(
-            job_id=job.pk, number=job.attempts, worker_id=job.lease_owner, started_at=job.started_at,
-            finished_at=timezone.now(), outcome=JobAttempt.Outcome.LOST, error_message=reason,
-        )
+        JobAttempt.record(job=job, worker_id=job.lease_owner, outcome=JobAttempt.Outcome.LOST, error_message=reason)
     return moved and requeue

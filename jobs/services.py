@@ -19,7 +19,6 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.utils import timezone
 
 from feedback_site.errors import DomainError
 from feedback_site.request_id import current_request_id
@@ -179,17 +178,7 @@ class _Attempt:
         self.job, self.lease_owner = job, lease_owner
 
     def _record(self, outcome: str, *, error: BaseException | None = None, tb: str = "") -> None:
-        JobAttempt.objects.create(
-            job_id=self.job.pk,
-            number=self.job.attempts,
-            worker_id=self.lease_owner,
-            started_at=self.job.started_at,
-            finished_at=timezone.now(),
-            outcome=outcome,
-            error_class=f"{type(error).__module__}.{type(error).__qualname__}" if error else "",
-            error_message=str(error)[:2000] if error else "",
-            traceback=tb,
-        )
+        JobAttempt.record(job=self.job, worker_id=self.lease_owner, outcome=outcome, error=error, traceback=tb)
 
     def _superseded(self) -> str:
         logger.warning("job %s: lease lost before the outcome was recorded; a newer attempt owns it", self.job.pk)

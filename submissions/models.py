@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -10,6 +10,36 @@ from submissions import filetypes
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
+
+
+class StatusTransitions:
+    """One way to change a status: a compare-and-swap on the status this
+    object holds (a stale object simply loses), and the change's event row in
+    the same transaction, so the event's from_status is exact."""
+
+    def _transition(self, from_statuses, to_status: str, *, actor, reason: str = "", **fields) -> bool:
+        previous = self.status
+        if previous not in from_statuses:
+            return False
+        now = timezone.now()
+        with transaction.atomic():
+            updated = type(self).objects.filter(pk=self.pk, status=previous).update(
+                status=to_status, updated_at=now, **fields
+            )
+            if not updated:
+                return False
+            self._record_event(previous, to_status, actor=actor, reason=reason[:500])
+        computed = [name for name, value in fields.items() if hasattr(value, "resolve_expression")]
+        for name, value in fields.items():
+            if name not in computed:
+                setattr(self, name, value)
+        self.status, self.updated_at = to_status, now
+        if computed:
+            self.refresh_from_db(fields=computed)
+        return True
+
+    def _record_event(self, from_status: str, to_status: str, *, actor, reason: str) -> None:
+        raise NotImplementedError
 
 class Assignment(models.Model):
     title = models.CharField(max_length=200)
@@ -65,7 +95,7 @@ def _clean_accepted_file_types(value) -> list[str]:
     return list(dict.fromkeys(types))
 
 
-class Submission(models.Model):
+class Submission(StatusTransitions, models.Model):
     class Status(models.TextChoices):
         IN_PROGRESS = "IN_PROGRESS", "In progress"
         SUBMITTED = "SUBMITTED", "Submitted"
@@ -124,40 +154,45 @@ class Submission(models.Model):
 
     def mark_submitted(self, *, actor) -> bool:
         """IN_PROGRESS → SUBMITTED. Returns False if it was not IN_PROGRESS."""
-        now = timezone.now()
-        updated = Submission.objects.filter(pk=self.pk, status=self.Status.IN_PROGRESS).update(
-            status=self.Status.SUBMITTED, submitted_at=now, updated_at=now, version=F("version") + 1
-        )
-        if not updated:
-            return False
-        SubmissionEvent.objects.create(
-            submission_id=self.pk,
-            from_status=self.Status.IN_PROGRESS,
-            to_status=self.Status.SUBMITTED,
-            actor=actor,
-        )
-        self.refresh_from_db(fields=["status", "submitted_at", "updated_at", "version"])
-        return True
+        return self._transition({self.Status.IN_PROGRESS}, self.Status.SUBMITTED, actor=actor,
+                                submitted_at=timezone.now(), version=F("version") + 1)
+
+    def _record_event(self, from_status: str, to_status: str, *, actor, reason: str) -> None:
+        SubmissionEvent.objects.create(submission_id=self.pk, from_status=from_status, to_status=to_status,
+                                       actor=actor, reason=reason)
 
 
-class SubmissionEvent(models.Model):
-    """Append-only record of a submission's status changes."""
+class StatusEvent(models.Model):
+    """Append-only record of one status change: who, when, from, to, why.
+    Subclasses add what changed and their status fields."""
 
-    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="events")
-    from_status = models.CharField(max_length=16, choices=Submission.Status.choices)
-    to_status = models.CharField(max_length=16, choices=Submission.Status.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
 
 
-class SubmissionFile(models.Model):
+class SubmissionEvent(StatusEvent):
+    """A submission's status changes."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=16, choices=Submission.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Submission.Status.choices)
+
+
+class SubmissionFileQuerySet(models.QuerySet):
+    def live(self):
+        """The files a submission still has: every status but DELETED."""
+        return self.filter(status__in=SubmissionFile.LIVE_STATUSES)
+
+
+class SubmissionFile(StatusTransitions, models.Model):
     """A file attached to a submission, stored in S3 under a server-generated key.
 
     PENDING until the server has checked the stored object itself (size, type
@@ -171,6 +206,9 @@ class SubmissionFile(models.Model):
         READY = "READY", "Ready"
         REJECTED = "REJECTED", "Rejected"
         DELETED = "DELETED", "Deleted"
+
+    # Every status but DELETED: the files a submission still has.
+    LIVE_STATUSES = (Status.PENDING, Status.READY, Status.REJECTED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="files")
@@ -187,6 +225,8 @@ class SubmissionFile(models.Model):
     rejection_reason = models.CharField(max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubmissionFileQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -213,45 +253,19 @@ class SubmissionFile(models.Model):
 
     def mark_deleted(self, *, actor) -> bool:
         """Any live status → DELETED (the learner removed the file)."""
-        live = {self.Status.PENDING, self.Status.READY, self.Status.REJECTED}
-        return self._transition(live, self.Status.DELETED, actor=actor)
+        return self._transition(self.LIVE_STATUSES, self.Status.DELETED, actor=actor)
 
-    def _transition(self, from_statuses: set, to_status: str, *, actor, reason: str = "", **fields) -> bool:
-        # Compare-and-swap on the status this object holds, so the event's
-        # from_status is exact; a stale object simply loses.
-        previous = self.status
-        if previous not in from_statuses:
-            return False
-        now = timezone.now()
-        updated = SubmissionFile.objects.filter(pk=self.pk, status=previous).update(
-            status=to_status, updated_at=now, **fields
-        )
-        if not updated:
-            return False
-        SubmissionFileEvent.objects.create(
-            file_id=self.pk, from_status=previous, to_status=to_status, actor=actor, reason=reason[:500]
-        )
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.status, self.updated_at = to_status, now
-        return True
+    def _record_event(self, from_status: str, to_status: str, *, actor, reason: str) -> None:
+        SubmissionFileEvent.objects.create(file_id=self.pk, from_status=from_status, to_status=to_status,
+                                           actor=actor, reason=reason)
 
 
-class SubmissionFileEvent(models.Model):
-    """Append-only record of a file's status changes: who, when, from, to, why."""
+class SubmissionFileEvent(StatusEvent):
+    """A file's status changes."""
 
     file = models.ForeignKey(SubmissionFile, on_delete=models.PROTECT, related_name="events")
     from_status = models.CharField(max_length=8, choices=SubmissionFile.Status.choices)
     to_status = models.CharField(max_length=8, choices=SubmissionFile.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class PendingObjectDeletion(models.Model):

@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 LOCKED_MESSAGE = "This submission has been submitted and can no longer be changed."
 ALREADY_SUBMITTED_MESSAGE = "This submission has already been submitted."
 STALE_MESSAGE = "This submission was changed elsewhere (another tab or device); reload to see the latest version."
-LIVE_FILE_STATUSES = (SubmissionFile.Status.PENDING, SubmissionFile.Status.READY, SubmissionFile.Status.REJECTED)
 # A Content-Type we are willing to put into a POST policy: type/subtype, no
 # parameters, nothing a header could be smuggled through.
 _CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
@@ -148,7 +147,7 @@ def submission_mark_submitted(*, submission: Submission, user) -> None:
         raise SubmissionLocked(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
     if submission.assignment.deadline_passed():
         raise NotReady("The deadline for this assignment has passed; it can no longer be submitted.")
-    files = list(submission.files.filter(status__in=LIVE_FILE_STATUSES).values_list("status", "original_name"))
+    files = list(submission.files.live().values_list("status", "original_name"))
     pending = [name for status, name in files if status == SubmissionFile.Status.PENDING]
     rejected = [name for status, name in files if status == SubmissionFile.Status.REJECTED]
     if pending:
@@ -248,7 +247,8 @@ def submission_file_upload_complete(*, submission_id, file_id, user) -> Submissi
         file = (
             SubmissionFile.objects.select_for_update(of=("self",))
             .select_related("submission__assignment")
-            .get(pk=file_id, submission_id=submission_id, submission__owner=user, status__in=LIVE_FILE_STATUSES)
+            .live()
+            .get(pk=file_id, submission_id=submission_id, submission__owner=user)
         )
         if file.status != SubmissionFile.Status.PENDING:
             return file
@@ -275,9 +275,7 @@ def submission_file_delete(*, submission_id, file_id, user) -> SubmissionFile:
     with transaction.atomic():
         submission = _own_submission_for_update(submission_id, user)
         _require_editable(submission)
-        file = SubmissionFile.objects.select_for_update().get(
-            pk=file_id, submission=submission, status__in=LIVE_FILE_STATUSES
-        )
+        file = SubmissionFile.objects.select_for_update().live().get(pk=file_id, submission=submission)
         file.mark_deleted(actor=user)
         _delete_objects_after_commit(storage.file_object_keys(file.storage_key))
     return file
@@ -286,9 +284,7 @@ def submission_file_delete(*, submission_id, file_id, user) -> SubmissionFile:
 def submission_file_download_url(*, submission_id, file_id, user) -> str:
     """A short-lived presigned GET for one of the learner's verified files,
     served as an attachment under its neutralised name."""
-    file = SubmissionFile.objects.get(
-        pk=file_id, submission_id=submission_id, submission__owner=user, status__in=LIVE_FILE_STATUSES
-    )
+    file = SubmissionFile.objects.live().get(pk=file_id, submission_id=submission_id, submission__owner=user)
     return _download_url(file)
 
 
@@ -296,7 +292,7 @@ def submission_file_staff_download_url(*, file_id, user) -> str:
     """The same short-lived download for staff (the admin console)."""
     if not user.is_staff:
         raise SubmissionFile.DoesNotExist("no such file")
-    return _download_url(SubmissionFile.objects.get(pk=file_id, status__in=LIVE_FILE_STATUSES))
+    return _download_url(SubmissionFile.objects.live().get(pk=file_id))
 
 
 # --- stored objects no longer needed ------------------------------------------

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from feedback_site.errors import DomainError
-from jobs.models import ScoringJob
+from jobs.models import TERMINAL_STATUSES, ScoringJob
 from jobs.selectors import latest_job_for_submission
 from jobs.services import submission_submit
 from submissions import results, selectors, storage
@@ -35,7 +35,6 @@ from submissions.services import (
 
 logger = logging.getLogger(__name__)
 
-TERMINAL_JOB_STATUSES = {"DONE", "ERROR"}
 # Attached files whose lines feedback may quote: small text files only.
 CONTEXT_FILE_MAX_BYTES = 512 * 1024
 
@@ -232,16 +231,17 @@ def submission_status(request, pk):
     submission = _own_submission(request, pk)
     job = latest_job_for_submission(submission_id=submission.pk)
     shown = request.GET.get("shown", "")
-    if job is not None and shown == job.status and job.status not in TERMINAL_JOB_STATUSES:
+    if job is not None and shown == job.status and job.status not in TERMINAL_STATUSES:
         return HttpResponse(status=204)
-    files = list(selectors.submission_ready_files(submission=submission)) if job and job.status == "DONE" else []
+    done = job is not None and job.status == ScoringJob.Status.DONE
+    files = list(selectors.submission_ready_files(submission=submission)) if done else []
     context = {"submission": submission, **_scoring_context(submission, job, files)}
     return render(request, "submissions/_scoring.html", context)
 
 
 def _scoring_context(submission: Submission, job, files: list[SubmissionFile]) -> dict:
-    context = {"job": job, "polling": job is not None and job.status not in TERMINAL_JOB_STATUSES, "result": None}
-    if job is not None and job.status == "DONE" and job.result is not None:
+    context = {"job": job, "polling": job is not None and job.status not in TERMINAL_STATUSES, "result": None}
+    if job is not None and job.status == ScoringJob.Status.DONE and job.result is not None:
         context["result"] = _present(job.result, submission, files)
     return context
 

@@ -1,17 +1,15 @@
 """/api/scoring: ask for scoring, poll jobs, and the staff actions on them."""
 
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback_site.api.pagination import PageNumberPagination
-from feedback_site.api.requests import absolute_url, trace_id_of
+from feedback_site.api.requests import trace_id_of
 from feedback_site.api.schema import (
     PAGE_PARAMETERS,
     POST_PARAMETERS,
@@ -22,6 +20,7 @@ from feedback_site.api.schema import (
 )
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer, StrictUUIDField
 from idempotency.api import idempotent
+from jobs.api.responses import job_response
 from jobs.api.selectors import visible_jobs
 from jobs.api.serializers import JobOutputSerializer, JobSummaryOutputSerializer
 from jobs.models import ScoringJob
@@ -31,21 +30,13 @@ from jobs.services import (
     scoring_job_retry,
     submission_rescore,
 )
-from submissions.api.selectors import visible_submissions
+from submissions.api.selectors import own_submission
 from submissions.models import Submission
 
 TAG = ["scoring"]
 STAFF_TAG = ["scoring (staff)"]
 JOB_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The scoring job's id.")
 ACTIVE = (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING)
-
-
-def job_response(request, job: ScoringJob, status_code: int) -> Response:
-    """The job's full body, with Location pointing at the URL to poll."""
-    job = ScoringJob.objects.select_related("result").get(pk=job.pk)
-    response = Response(JobOutputSerializer(job, context={"request": request}).data, status=status_code)
-    response["Location"] = absolute_url(request, reverse("api:scoring_job_detail", args=[job.pk]))
-    return response
 
 
 def _accepted_or_ok(job: ScoringJob) -> int:
@@ -92,9 +83,8 @@ class ScoringJobListCreateApi(APIView):
     def post(self, request):
         serializer = self.ScoringRequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        submission = get_object_or_404(visible_submissions(request.user), pk=serializer.validated_data["submission"])
-        if submission.owner_id != request.user.pk:
-            raise PermissionDenied("Only the submission's owner can ask for it to be scored.")
+        submission = own_submission(request.user, serializer.validated_data["submission"],
+                                    to="ask for it to be scored")
         job, _created = scoring_job_request(
             submission_id=submission.pk,
             user=request.user,

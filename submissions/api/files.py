@@ -10,7 +10,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,8 +25,8 @@ from feedback_site.api.schema import (
 )
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer, StrictIntegerField
 from idempotency.api import idempotent
-from submissions.api.selectors import visible_submissions
-from submissions.models import Submission, SubmissionFile
+from submissions.api.selectors import own_submission, visible_submission
+from submissions.models import SubmissionFile
 from submissions.services import (
     submission_file_delete,
     submission_file_download_url,
@@ -37,7 +36,6 @@ from submissions.services import (
 )
 
 TAG = ["files"]
-LIVE = (SubmissionFile.Status.PENDING, SubmissionFile.Status.READY, SubmissionFile.Status.REJECTED)
 SUBMISSION_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The submission's id.")
 FILE_ID = OpenApiParameter("file_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The file's id.")
 
@@ -72,20 +70,9 @@ class DownloadOutputSerializer(serializers.Serializer):
     expires_in = serializers.IntegerField()
 
 
-def _visible_submission(request, pk) -> Submission:
-    return get_object_or_404(visible_submissions(request.user), pk=pk)
-
-
-def _own_submission(request, pk) -> Submission:
-    submission = _visible_submission(request, pk)
-    if submission.owner_id != request.user.pk:
-        raise PermissionDenied("Only the submission's owner can change its files.")
-    return submission
-
-
 def _visible_file(request, pk, file_id) -> SubmissionFile:
-    submission = _visible_submission(request, pk)
-    return get_object_or_404(SubmissionFile.objects.filter(submission=submission, status__in=LIVE), pk=file_id)
+    submission = visible_submission(request.user, pk)
+    return get_object_or_404(SubmissionFile.objects.live().filter(submission=submission), pk=file_id)
 
 
 def _file_url(request, file: SubmissionFile) -> str:
@@ -123,7 +110,7 @@ class SubmissionFileListStartApi(APIView):
     )
     @idempotent
     def post(self, request, pk):
-        submission = _own_submission(request, pk)
+        submission = own_submission(request.user, pk, to="change its files")
         serializer = self.SubmissionFileStartInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -151,8 +138,8 @@ class SubmissionFileListStartApi(APIView):
                    **error_responses(404)},
     )
     def get(self, request, pk):
-        submission = _visible_submission(request, pk)
-        files = SubmissionFile.objects.filter(submission=submission, status__in=LIVE).order_by("created_at", "id")
+        submission = visible_submission(request.user, pk)
+        files = SubmissionFile.objects.live().filter(submission=submission).order_by("created_at", "id")
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(files, request, view=self)
         return paginator.get_paginated_response(SubmissionFileOutputSerializer(page, many=True).data)
@@ -180,7 +167,7 @@ class SubmissionFileDetailApi(APIView):
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(404, 409)},
     )
     def delete(self, request, pk, file_id):
-        submission = _own_submission(request, pk)
+        submission = own_submission(request.user, pk, to="change its files")
         submission_file_delete(submission_id=submission.pk, file_id=file_id, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -206,7 +193,7 @@ class SubmissionFileCompleteApi(APIView):
     )
     @idempotent
     def post(self, request, pk, file_id):
-        submission = _own_submission(request, pk)
+        submission = own_submission(request.user, pk, to="change its files")
         self.SubmissionFileCompleteInputSerializer(data=request.data).is_valid(raise_exception=True)
         file = submission_file_upload_complete(submission_id=submission.pk, file_id=file_id, user=request.user)
         return Response(SubmissionFileOutputSerializer(file).data)

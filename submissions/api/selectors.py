@@ -1,4 +1,6 @@
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from rest_framework.exceptions import PermissionDenied
 
 from submissions.models import Submission
 
@@ -12,3 +14,17 @@ def visible_submissions(user) -> QuerySet[Submission]:
     if user.is_staff:
         return submissions
     return submissions.filter(owner=user)
+
+
+def visible_submission(user, pk) -> Submission:
+    """One submission the user may read; 404 otherwise (never confirming it exists)."""
+    return get_object_or_404(visible_submissions(user), pk=pk)
+
+
+def own_submission(user, pk, *, to: str = "change it") -> Submission:
+    """One submission for its owner to act on: someone else's is 404 (it is not
+    visible), or 403 for staff, who can see it but not act as its owner."""
+    submission = visible_submission(user, pk)
+    if submission.owner_id != user.pk:
+        raise PermissionDenied(f"Only the submission's owner can {to}.")
+    return submission

@@ -4,12 +4,10 @@ Views translate HTTP to the services in submissions.services and
 jobs.services and back; the rules live in the services.
 """
 
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,10 +25,11 @@ from feedback_site.api.schema import (
 )
 from feedback_site.api.serializers import MAX_BIGINT, StrictCharField, StrictInputSerializer, StrictIntegerField
 from idempotency.api import idempotent
+from jobs.api.responses import job_response
 from jobs.api.serializers import JobOutputSerializer
 from jobs.models import ScoringJob
 from jobs.services import submission_submit
-from submissions.api.selectors import visible_submissions
+from submissions.api.selectors import own_submission, visible_submission, visible_submissions
 from submissions.api.serializers import SubmissionOutputSerializer, etag_of
 from submissions.models import Assignment, Submission
 from submissions.services import SubmissionStale, submission_start, submission_update_text
@@ -45,15 +44,6 @@ def _detail_response(request, submission: Submission, status_code: int = status.
     if status_code == status.HTTP_201_CREATED:
         response["Location"] = absolute_url(request, reverse("api:submission_detail", args=[submission.pk]))
     return response
-
-
-def _own_submission(request, pk) -> Submission:
-    """The submission, for a change by its owner. Someone else's is 404 (it is
-    not visible), or 403 for staff, who can see it but not act as its owner."""
-    submission = get_object_or_404(visible_submissions(request.user), pk=pk)
-    if submission.owner_id != request.user.pk:
-        raise PermissionDenied("Only the submission's owner can change it.")
-    return submission
 
 
 class SubmissionListCreateApi(APIView):
@@ -171,7 +161,7 @@ class SubmissionDetailApi(APIView):
         responses={200: SubmissionOutputSerializer, **error_responses(404)},
     )
     def get(self, request, pk):
-        return _detail_response(request, get_object_or_404(visible_submissions(request.user), pk=pk))
+        return _detail_response(request, visible_submission(request.user, pk))
 
     @extend_schema(
         operation_id="submissions_partial_update",
@@ -197,7 +187,7 @@ class SubmissionDetailApi(APIView):
         ],
     )
     def patch(self, request, pk):
-        submission = _own_submission(request, pk)
+        submission = own_submission(request.user, pk)
         serializer = self.SubmissionUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -240,7 +230,7 @@ class SubmissionSubmitApi(APIView):
     )
     @idempotent
     def post(self, request, pk):
-        submission = _own_submission(request, pk)
+        submission = own_submission(request.user, pk)
         self.SubmitInputSerializer(data=request.data).is_valid(raise_exception=True)
         job = submission_submit(
             submission_id=submission.pk,
@@ -248,8 +238,4 @@ class SubmissionSubmitApi(APIView):
             requested_by=ScoringJob.RequestedBy.API,
             trace_id=trace_id_of(request),
         )
-        job = ScoringJob.objects.select_related("result").get(pk=job.pk)
-        response = Response(JobOutputSerializer(job, context={"request": request}).data,
-                            status=status.HTTP_202_ACCEPTED)
-        response["Location"] = absolute_url(request, reverse("api:scoring_job_detail", args=[job.pk]))
-        return response
+        return job_response(request, job, status.HTTP_202_ACCEPTED)
