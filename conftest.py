@@ -107,3 +107,4 @@ def _no_postgres_means_no_tests():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql", (
         "tests need PostgreSQL: run them with `make test`, or set DATABASE_URL"
     )
+
