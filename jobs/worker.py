@@ -38,6 +38,10 @@ ACTOR_MODULE = "actors"
 _PR_SET_PDEATHSIG = 1
 
 
+class _StopWaiting(Exception):
+    """Raised by the stop signal's handler into a standby's wait for "go"."""
+
+
 class SupervisorLink:
     """The worker's side of the supervisor's pipe (absent when run by hand)."""
 
@@ -99,6 +103,7 @@ class WorkerProcess:
         self.link = SupervisorLink.from_env()
         self.stopping = threading.Event()
         self.worker: dramatiq.Worker | None = None
+        self.waiting = False  # a standby blocked on "go": a stop signal interrupts it
 
     def run(self) -> int:
         started = time.monotonic()
@@ -118,7 +123,14 @@ class WorkerProcess:
         threading.Thread(target=self._beat, name="supervisor-heartbeat", daemon=True).start()
         if self.standby:
             self.link.send("standby")
-            if not self.link.wait_for_go() or self.stopping.is_set():
+            try:
+                self.waiting = not self.stopping.is_set()
+                go = self.waiting and self.link.wait_for_go()
+            except _StopWaiting:
+                go = False
+            finally:
+                self.waiting = False
+            if not go or self.stopping.is_set():
                 return self._shut_down(broker)
         self.worker = dramatiq.Worker(broker, worker_threads=self.threads)
         self.worker.start()
@@ -145,7 +157,6 @@ class WorkerProcess:
         if self.worker is not None:
             logger.info("stopping: letting jobs in hand finish (up to %.0fs)", self.shutdown_seconds)
             self.worker.stop(timeout=int(self.shutdown_seconds * 1000))
-        broker.emit_before("process_stop")
         broker.close()
         sandbox.stop()
         return 0
@@ -156,8 +167,8 @@ class WorkerProcess:
                 logger.warning("second stop signal: exiting at once")
                 os._exit(1)
             self.stopping.set()
-            if self.standby and self.worker is None:
-                os._exit(0)  # a standby holds no job: nothing to finish
+            if self.waiting:
+                raise _StopWaiting  # a standby holds no job: stop waiting for "go" and shut down
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)

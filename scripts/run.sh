@@ -21,8 +21,10 @@ PIDS=()
 cleanup() {
   trap - INT TERM EXIT
   log "stopping"
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  # The app's processes first (workers finish their jobs), LocalStack (the first) last.
+  for pid in "${PIDS[@]:1}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]:1}"; do stop_pid "$pid"; done
+  stop_pid "${PIDS[0]:-}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
