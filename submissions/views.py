@@ -56,13 +56,16 @@ def shows_refusals(back: str = "submissions:submission_detail", *, json_only: bo
     (feedback_site/errors.py): a script (Accept: application/json, or any
     caller of a ``json_only`` view) gets ``{"status": <code>, "message": …}``
     with the error's HTTP status; htmx gets the page reloaded; a plain form
-    gets the message on ``back`` (a URL name taking the view's ``pk``)."""
+    gets the message on ``back`` (a URL name taking the view's ``pk``). A
+    service's DoesNotExist is a 404."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             try:
                 return view(request, *args, **kwargs)
+            except ObjectDoesNotExist:  # a service's "no such object for this user": never confirm it exists
+                raise Http404("Not found.") from None
             except DomainError as exc:
                 if json_only or _wants_json(request):
                     return JsonResponse({"status": exc.code, "message": str(exc)}, status=exc.http_status)
@@ -328,10 +331,7 @@ def file_upload_complete(request, pk, file_id):
     """The server verifies the stored object: JSON for the upload script, a
     redirect for the plain "check again" button."""
     submission = _own_submission(request, pk)
-    try:
-        file = submission_file_upload_complete(submission_id=submission.pk, file_id=file_id, user=request.user)
-    except SubmissionFile.DoesNotExist:
-        raise Http404("No such file.") from None
+    file = submission_file_upload_complete(submission_id=submission.pk, file_id=file_id, user=request.user)
     if _wants_json(request):
         return JsonResponse(
             {
@@ -352,10 +352,7 @@ def file_upload_complete(request, pk, file_id):
 @shows_refusals()
 def file_delete(request, pk, file_id):
     submission = _own_submission(request, pk)
-    try:
-        file = submission_file_delete(submission_id=submission.pk, file_id=file_id, user=request.user)
-    except SubmissionFile.DoesNotExist:
-        raise Http404("No such file.") from None
+    file = submission_file_delete(submission_id=submission.pk, file_id=file_id, user=request.user)
     if _wants_json(request):
         return JsonResponse({"file_id": str(file.pk), "status": file.status})
     if request.htmx:
@@ -371,10 +368,7 @@ def file_delete(request, pk, file_id):
 def file_download(request, pk, file_id):
     """Redirect to a short-lived presigned GET (served as an attachment)."""
     submission = _own_submission(request, pk)
-    try:
-        url = submission_file_download_url(submission_id=submission.pk, file_id=file_id, user=request.user)
-    except ObjectDoesNotExist:
-        raise Http404("No such file.") from None
+    url = submission_file_download_url(submission_id=submission.pk, file_id=file_id, user=request.user)
     response = redirect(url)
     response["Cache-Control"] = "no-store"
     return response
