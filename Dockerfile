@@ -4,7 +4,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=false python manage.py collectstatic --no-input
+RUN DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
 RUN useradd --system --uid 10001 app && mkdir -p var && chown app var
 USER app
 EXPOSE 8000

@@ -16,8 +16,17 @@ from feedback_site.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-change-me-7c1f0b8e2d9a4e36b5f0c8a1d2e3f4a5")
 DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        # A public development key signs sessions and tokens anyone could forge.
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it to a long random value, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`; only DEBUG=true "
+            "runs on the public development key."
+        )
+    SECRET_KEY = "dev-insecure-change-me-7c1f0b8e2d9a4e36b5f0c8a1d2e3f4a5"  # noqa: S105 (DEBUG only, public on purpose)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -31,3 +31,13 @@ def ensure_staff_groups(**kwargs) -> None:
             for action, app_label, model in wanted
         ]
         group.permissions.add(*[p for p in permissions if p is not None])
+
+
+def can_read_all_jobs(user) -> bool:
+    """Staff who may view jobs in the console may read every job (the API too)."""
+    return bool(user.is_staff and user.has_perm("jobs.view_scoringjob"))
+
+
+def can_operate_jobs(user) -> bool:
+    """Staff who may retry, cancel and rescore jobs: the console's actions and the API's."""
+    return bool(user.is_staff and user.has_perm("jobs.operate_scoringjob"))

@@ -29,6 +29,7 @@ start_localstack "$port" "$ROOT/var/localstack-bench" "$ROOT/var/log/localstack-
 export DATABASE_URL="$BENCH_DATABASE_URL" AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 S3_BUCKET=feedback-bench-files
 export DJANGO_SETTINGS_MODULE=feedback_site.settings PYTHONUNBUFFERED=1
+export SECRET_KEY="${SECRET_KEY:-bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 # The emulator's CPU is reported beside the app's (it shares the 2 cores).
 export BENCH_LOCALSTACK_PID="$LOCALSTACK_PID"
 "$PY" -m "bench.$name" "$@"

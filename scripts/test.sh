@@ -28,6 +28,8 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$TEST_LOCALSTACK_PORT"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export S3_BUCKET="feedback-test-files" SQS_QUEUE_PREFIX="feedback_test"
 export DJANGO_SETTINGS_MODULE=feedback_site.settings
+# Tests run with DEBUG off, which needs an explicit key (a fresh one per run).
+export SECRET_KEY="${SECRET_KEY:-test-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 # pytest imports feedback_site.testing.xdist_isolation (-p) before its conftests put the project on the path.
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 

@@ -31,3 +31,10 @@ def assignments_with_attempts(*, user) -> QuerySet[Assignment]:
 def assignment_attempts(*, user, assignment: Assignment) -> QuerySet[Submission]:
     """The learner's attempts at an assignment, oldest first (attempt 1, 2, ...)."""
     return Submission.objects.filter(owner=user, assignment=assignment).order_by("created_at", "id")
+
+
+def can_read_all_submissions(user) -> bool:
+    """Staff who may view submissions in the console (the "Job viewers" and
+    "Job operators" groups, superusers) may read anyone's, in the API too; a
+    staff account without that permission sees only its own."""
+    return bool(user.is_staff and user.has_perm("submissions.view_submission"))

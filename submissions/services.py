@@ -34,6 +34,7 @@ from feedback_site.errors import DomainError
 from submissions import filetypes, storage
 from submissions.filenames import neutralise_file_name
 from submissions.models import Assignment, PendingObjectDeletion, Submission, SubmissionFile
+from submissions.selectors import can_read_all_submissions
 
 logger = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ def submission_file_download_url(*, submission_id, file_id, user) -> str:
 
 def submission_file_staff_download_url(*, file_id, user) -> str:
     """The same short-lived download for staff (the admin console)."""
-    if not user.is_staff:
+    if not can_read_all_submissions(user):
         raise SubmissionFile.DoesNotExist("no such file")
     return _download_url(SubmissionFile.objects.live().get(pk=file_id))
 

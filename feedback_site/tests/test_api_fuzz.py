@@ -61,7 +61,7 @@ def _check(response, label):
 
 
 def test_no_operation_answers_malformed_input_from_staff_with_a_server_error():
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     own = SubmissionFactory(owner=staff)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")

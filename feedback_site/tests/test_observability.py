@@ -103,8 +103,12 @@ def test_a_job_created_outside_a_request_gets_an_id_of_its_own():
 
 # --- /metrics -------------------------------------------------------------------------------
 
-def _scrape(client, **headers) -> dict:
-    response = client.get("/metrics", headers=headers)
+SCRAPE_TOKEN = "scrape-token"
+
+
+def _scrape(client) -> dict:
+    """/metrics as a Prometheus server reads it (the tests set METRICS_TOKEN to SCRAPE_TOKEN)."""
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"})
     assert response.status_code == 200, response.content
     samples = {}
     for family in text_string_to_metric_families(response.content.decode()):
@@ -131,14 +135,16 @@ def test_metrics_are_refused_without_the_token_when_not_debug(client, settings):
 
 
 @pytest.mark.django_db
-def test_metrics_are_open_in_debug(client, settings):
+def test_metrics_stay_closed_in_debug(client, settings):
     settings.DEBUG, settings.METRICS_TOKEN = True, ""
-    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics").status_code == 401
+    client.force_login(UserFactory(username="debug-learner"))
+    assert client.get("/metrics").status_code == 401
 
 
 @pytest.mark.django_db
 def test_metrics_count_requests_by_view_and_status(client, settings):
-    settings.DEBUG = True
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
     key = ("feedback_http_requests_total", (("method", "GET"), ("status", "200"), ("view", "health")))
     before = _scrape(client).get(key, 0)
     client.get("/health")
@@ -152,7 +158,7 @@ def test_metrics_count_requests_by_view_and_status(client, settings):
 
 @pytest.mark.django_db
 def test_metrics_job_counts_and_durations_change_when_a_job_runs(client, settings):
-    settings.DEBUG = True
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
     job = queued_job()
     done = ("feedback_scoring_jobs", (("status", "DONE"),))
     queued = ("feedback_scoring_jobs", (("status", "QUEUED"),))
@@ -175,7 +181,7 @@ def test_metrics_job_counts_and_durations_change_when_a_job_runs(client, setting
 
 @pytest.mark.django_db
 def test_metrics_expose_queue_depth_from_sqs(client, settings, sqs, scoring_queue_url):
-    settings.DEBUG = True
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
     sqs.send_message(QueueUrl=scoring_queue_url, MessageBody="x")
     dead_url = sqs.get_queue_url(QueueName=sqs_dead_letter_queue_name(SCORING_QUEUE))["QueueUrl"]
     sqs.purge_queue(QueueUrl=dead_url)
@@ -224,7 +230,7 @@ def test_request_metrics_add_up_across_web_processes(tmp_path):
 @pytest.mark.integration
 def test_the_request_id_follows_a_submission_into_the_workers_log_lines(client, settings, scoring_queue_url,
                                                                          start_worker):
-    settings.DEBUG = True
+    settings.METRICS_TOKEN = SCRAPE_TOKEN
     submission = SubmissionFactory()
     client.force_login(submission.owner)
     done = ("feedback_scoring_jobs", (("status", "DONE"),))

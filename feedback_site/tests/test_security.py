@@ -41,10 +41,17 @@ def test_check_deploy_is_clean_with_production_values():
 
 def test_check_deploy_fails_with_the_local_defaults():
     # The same check would catch a production run on the http defaults.
-    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {})
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {"SECRET_KEY": "x" * 60})
     assert result.returncode != 0
     for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert warning in result.stdout + result.stderr
+
+
+def test_debug_off_without_a_secret_key_refuses_to_start():
+    result = _run(["manage.py", "check"], {"DEBUG": "false"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr and "development key" in result.stderr
+    assert _run(["manage.py", "check"], {"DEBUG": "true"}).returncode == 0  # make run: the development key
 
 
 def test_production_values_turn_on_secure_cookies_redirect_and_hsts():

@@ -26,6 +26,7 @@ from jobs.admin.dead_letters import DeadLettersMixin
 from jobs.admin.formatting import format_duration, status_badge
 from jobs.admin.paginator import JobPaginator
 from jobs.models import ScoringJob
+from jobs.permissions import can_operate_jobs
 
 
 @admin.register(ScoringJob)
@@ -74,7 +75,7 @@ class ScoringJobAdmin(JobActionsMixin, DashboardMixin, DeadLettersMixin, admin.M
         return False
 
     def has_operate_permission(self, request) -> bool:
-        return request.user.has_perm(f"{self.opts.app_label}.operate_scoringjob")
+        return can_operate_jobs(request.user)
 
     # --- the list ---
 

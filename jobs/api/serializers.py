@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from jobs.models import ScoringJob
+from jobs.permissions import can_read_all_jobs
 
 
 class JobErrorSerializer(serializers.Serializer):
@@ -47,8 +48,8 @@ class JobSummaryOutputSerializer(serializers.Serializer):
         if not job.error_code:
             return None
         request = self.context.get("request")
-        is_staff = bool(request and request.user.is_staff)
-        return {"code": job.error_code, "message": job.error_message if is_staff else job.learner_error_message}
+        staff = bool(request and can_read_all_jobs(request.user))
+        return {"code": job.error_code, "message": job.error_message if staff else job.learner_error_message}
 
 
 class JobOutputSerializer(JobSummaryOutputSerializer):

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +24,7 @@ from jobs.api.responses import job_response
 from jobs.api.selectors import visible_jobs
 from jobs.api.serializers import JobOutputSerializer, JobSummaryOutputSerializer
 from jobs.models import ScoringJob
+from jobs.permissions import can_operate_jobs
 from jobs.services import (
     scoring_job_cancel,
     scoring_job_request,
@@ -144,8 +145,17 @@ class StaffActionInputSerializer(StrictInputSerializer):
     reason = StrictCharField(required=False, allow_blank=True, max_length=500, help_text="Recorded in the history.")
 
 
+class CanOperateJobs(BasePermission):
+    """The console's operators (and superusers): the same permission the admin's actions need."""
+
+    message = "Retrying, cancelling and rescoring need the permission to operate scoring jobs."
+
+    def has_permission(self, request, view) -> bool:
+        return can_operate_jobs(request.user)
+
+
 class _StaffActionApi(APIView):
-    permission_classes = [IsAuthenticated, IsAdminUser]
+    permission_classes = [IsAuthenticated, CanOperateJobs]
     throttle_scope = "staff_action"
     InputSerializer = StaffActionInputSerializer
 
@@ -160,7 +170,8 @@ def _staff_schema(operation_id: str, summary: str, description: str, ok: dict, p
         operation_id=operation_id,
         tags=STAFF_TAG,
         summary=summary,
-        description=description + " Staff only (403 for others).",
+        description=description + " Job operators only (staff with the permission to operate scoring jobs; "
+        "403 for others).",
         parameters=[parameter, *POST_PARAMETERS, location_header(*ok)],
         request=StaffActionInputSerializer,
         responses={**ok, **error_responses(404, 409, 413, 415, 422)},

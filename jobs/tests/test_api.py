@@ -137,7 +137,7 @@ def test_internal_error_text_is_shown_to_staff_only():
     learner_view = api_as(job.submission.owner).get(f"/api/scoring/{job.pk}").json()
     assert learner_view["error"]["code"] == "attempts_exhausted"
     assert "db.internal" not in learner_view["error"]["message"]
-    staff_view = api_as(UserFactory(is_staff=True)).get(f"/api/scoring/{job.pk}").json()
+    staff_view = api_as(UserFactory(is_staff=True, is_superuser=True)).get(f"/api/scoring/{job.pk}").json()
     assert "db.internal" in staff_view["error"]["message"]
 
 
@@ -146,7 +146,7 @@ def test_someone_elses_job_is_404():
     response = api_as(UserFactory()).get(f"/api/scoring/{job.pk}")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
-    assert api_as(UserFactory(is_staff=True)).get(f"/api/scoring/{job.pk}").status_code == 200
+    assert api_as(UserFactory(is_staff=True, is_superuser=True)).get(f"/api/scoring/{job.pk}").status_code == 200
 
 
 # --- GET /api/scoring --------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_staff_actions_are_403_for_learners_even_on_their_own_jobs():
 
 def test_staff_retry_sends_a_failed_job_back_to_queued():
     job = failed_job(code="boom", message="x")
-    response = api_as(UserFactory(is_staff=True)).post(
+    response = api_as(UserFactory(is_staff=True, is_superuser=True)).post(
         f"/api/scoring/{job.pk}/retry", {"reason": "engine fixed"}, format="json"
     )
     assert response.status_code == 202
@@ -221,13 +221,13 @@ def test_staff_retry_sends_a_failed_job_back_to_queued():
 
 def test_staff_retry_of_a_job_that_did_not_fail_is_409():
     job = submitted_job()
-    response = api_as(UserFactory(is_staff=True)).post(f"/api/scoring/{job.pk}/retry", format="json")
+    response = api_as(UserFactory(is_staff=True, is_superuser=True)).post(f"/api/scoring/{job.pk}/retry", format="json")
     assert response.status_code == 409
     assert error_of(response)["code"] == "job_conflict"
 
 
 def test_staff_cancel_ends_a_queued_job_and_refuses_a_finished_one():
-    staff = api_as(UserFactory(is_staff=True))
+    staff = api_as(UserFactory(is_staff=True, is_superuser=True))
     job = submitted_job()
     response = staff.post(f"/api/scoring/{job.pk}/cancel", {"reason": "duplicate"}, format="json")
     assert response.status_code == 200
@@ -238,7 +238,7 @@ def test_staff_cancel_ends_a_queued_job_and_refuses_a_finished_one():
 
 def test_staff_rescore_creates_a_new_job_and_keeps_the_old_result():
     job = done_job()
-    response = api_as(UserFactory(is_staff=True)).post(
+    response = api_as(UserFactory(is_staff=True, is_superuser=True)).post(
         f"/api/submissions/{job.submission_id}/rescore", {"reason": "rubric changed"}, format="json"
     )
     assert response.status_code == 202
@@ -252,14 +252,15 @@ def test_staff_rescore_creates_a_new_job_and_keeps_the_old_result():
 
 def test_staff_rescore_of_an_in_progress_submission_is_409():
     submission = SubmissionFactory()
-    response = api_as(UserFactory(is_staff=True)).post(f"/api/submissions/{submission.pk}/rescore", format="json")
+    staff = api_as(UserFactory(is_staff=True, is_superuser=True))
+    response = staff.post(f"/api/submissions/{submission.pk}/rescore", format="json")
     assert response.status_code == 409
     assert not ScoringJob.objects.exists()
 
 
 def test_staff_action_with_unknown_fields_is_400():
     job = failed_job(code="boom", message="x")
-    response = api_as(UserFactory(is_staff=True)).post(
+    response = api_as(UserFactory(is_staff=True, is_superuser=True)).post(
         f"/api/scoring/{job.pk}/retry", {"status": "QUEUED"}, format="json"
     )
     assert response.status_code == 400

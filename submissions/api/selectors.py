@@ -3,15 +3,17 @@ from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import PermissionDenied
 
 from submissions.models import Submission
+from submissions.selectors import can_read_all_submissions
 
 
 def visible_submissions(user) -> QuerySet[Submission]:
-    """What a user may read through the API: their own submissions; staff, all.
+    """What a user may read through the API: their own submissions; staff who
+    may view submissions in the console, all.
 
     Every API view starts from this queryset, so a list can never include,
     and a detail can never find, another learner's submission."""
     submissions = Submission.objects.select_related("owner")
-    if user.is_staff:
+    if can_read_all_submissions(user):
         return submissions
     return submissions.filter(owner=user)
 

@@ -116,7 +116,7 @@ def test_list_shows_only_the_users_own_submissions():
 
 def test_staff_list_everyones_submissions():
     SubmissionFactory.create_batch(3)
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     assert api_as(staff).get("/api/submissions").json()["count"] == 3
 
 
@@ -217,7 +217,7 @@ def test_someone_elses_submission_is_not_found_anywhere():
 
 def test_staff_can_read_but_not_change_a_learners_submission():
     submission = SubmissionFactory()
-    staff = api_as(UserFactory(is_staff=True))
+    staff = api_as(UserFactory(is_staff=True, is_superuser=True))
     url = f"/api/submissions/{submission.pk}"
     assert staff.get(url).status_code == 200
     response = staff.patch(url, {"source_code": "x", "version": 1}, format="json")

@@ -152,7 +152,7 @@ def test_someone_elses_files_are_404_everywhere(submission):
 
 def test_staff_can_download_but_not_change_a_learners_files(submission):
     file = upload(api_as(submission.owner), submission)
-    staff = api_as(UserFactory(is_staff=True))
+    staff = api_as(UserFactory(is_staff=True, is_superuser=True))
     assert staff.get(f"{files_url(submission)}/{file['id']}/download").status_code == 200
     assert staff.delete(f"{files_url(submission)}/{file['id']}").status_code == 403
 
