@@ -50,6 +50,8 @@ MIDDLEWARE = [
     # First: every later middleware and view logs with the request id, and is timed.
     "feedback_site.request_id.RequestIdMiddleware",
     "feedback_site.metrics.RequestMetricsMiddleware",
+    # Under /api/, every 4xx in the API's error format (with DEBUG on too).
+    "feedback_site.api.middleware.ApiErrorFormatMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

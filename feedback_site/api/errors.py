@@ -9,12 +9,13 @@ maps an input field (or header, or query parameter) to its messages.
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from feedback_site.api.envelope import TOO_LARGE_MESSAGE, error_body, is_api_path, json_error
 from feedback_site.errors import DomainError
 
 
@@ -44,15 +45,11 @@ class Unprocessable(exceptions.APIException):
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = TOO_LARGE_MESSAGE
     default_code = "request_too_large"
 
 
 VALIDATION_MESSAGE = "The request is invalid; see fields."
-
-
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def _plain(detail):
@@ -133,35 +130,28 @@ def error_response(status_code: int, code: str, message: str, fields: dict | Non
 # --- Django-level handlers: requests that never reach a DRF view (an unknown
 # path, a malformed UUID in a path, a crash) still answer in the API format.
 
-def _is_api(request) -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
-def _json_error(status_code: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse(error_body(code, message), status=status_code)
-
-
 def bad_request(request, exception, **kwargs):
-    if _is_api(request):
+    if is_api_path(request):
         if isinstance(exception, RequestDataTooBig):
-            return _json_error(413, "request_too_large", RequestTooLarge.default_detail)
-        return _json_error(400, "bad_request", "The request is malformed.")
+            return json_error(413, "request_too_large", RequestTooLarge.default_detail)
+        return json_error(400, "bad_request", "The request is malformed.")
     return defaults.bad_request(request, exception, **kwargs)
 
 
 def permission_denied(request, exception, **kwargs):
-    if _is_api(request):
-        return _json_error(403, "permission_denied", "You do not have permission to perform this action.")
+    if is_api_path(request):
+        return json_error(403, "permission_denied", "You do not have permission to perform this action.")
     return defaults.permission_denied(request, exception, **kwargs)
 
 
 def page_not_found(request, exception, **kwargs):
-    if _is_api(request):
-        return _json_error(404, "not_found", "Not found.")
+    if is_api_path(request):
+        return json_error(404, "not_found", "Not found.")
     return defaults.page_not_found(request, exception, **kwargs)
 
 
 def server_error(request, **kwargs):
-    if _is_api(request):
-        return _json_error(500, "server_error", "An unexpected error occurred; it has been logged.")
+    if is_api_path(request):
+        return json_error(500, "server_error", "An unexpected error occurred; it has been logged.")
     return defaults.server_error(request, **kwargs)
+

@@ -84,3 +84,15 @@ class StrictIntegerField(serializers.IntegerField):
         if type(data) is not int:  # bool is an int subclass; refuse it too
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class QueryFilterSerializer(serializers.Serializer):
+    """Query-string filters. An empty value (``?status=``) is refused rather
+    than read as no filter (DRF's default for form input), as the schema says."""
+
+    def to_internal_value(self, data):
+        empty = {name: ["Give a value, or leave the parameter out."]
+                 for name in self.fields if name in data and data.get(name) == ""}
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)

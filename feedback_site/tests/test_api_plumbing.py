@@ -406,3 +406,34 @@ def test_without_the_swagger_ui_assets_the_docs_list_the_operations(settings):
     html = response.content.decode()
     assert "/api/submissions/{id}/submit" in html and "swagger-ui" not in html
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+# --- every 4xx under /api/ in the error format, DEBUG or not ---------------------------------------
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("method, path, status", [
+    ("get", "/api/submissions/null,null", 404),  # a malformed id: no route matches
+    ("get", "/api/scoring/not-a-uuid/retry", 404),
+    ("get", "/api/no/such/route", 404),
+    ("post", "/api/docs", 405),  # a plain Django view
+])
+def test_every_api_error_is_in_the_api_format(settings, debug, method, path, status):
+    settings.DEBUG = debug
+    response = getattr(api_as(UserFactory()), method)(path)
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    error_of(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path, parameter", [
+    ("/api/submissions?status=", "status"),
+    ("/api/submissions?assignment=", "assignment"),
+    ("/api/scoring?status=", "status"),
+    ("/api/scoring?submission=", "submission"),
+])
+def test_an_empty_filter_is_refused_not_ignored(path, parameter):
+    response = api_as(UserFactory()).get(path)
+    assert response.status_code == 400
+    assert parameter in error_of(response)["fields"]

@@ -18,7 +18,12 @@ from feedback_site.api.schema import (
     location_header,
     paginated,
 )
-from feedback_site.api.serializers import StrictCharField, StrictInputSerializer, StrictUUIDField
+from feedback_site.api.serializers import (
+    QueryFilterSerializer,
+    StrictCharField,
+    StrictInputSerializer,
+    StrictUUIDField,
+)
 from idempotency.api import idempotent
 from jobs.api.responses import job_response
 from jobs.api.selectors import visible_jobs
@@ -51,7 +56,7 @@ class ScoringJobListCreateApi(APIView):
     class ScoringRequestInputSerializer(StrictInputSerializer):
         submission = StrictUUIDField(help_text="The submission to score.")
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(QueryFilterSerializer):
         status = serializers.ChoiceField(choices=ScoringJob.Status.choices, required=False)
         submission = serializers.UUIDField(required=False)
 

@@ -23,7 +23,13 @@ from feedback_site.api.schema import (
     location_header,
     paginated,
 )
-from feedback_site.api.serializers import MAX_BIGINT, StrictCharField, StrictInputSerializer, StrictIntegerField
+from feedback_site.api.serializers import (
+    MAX_BIGINT,
+    QueryFilterSerializer,
+    StrictCharField,
+    StrictInputSerializer,
+    StrictIntegerField,
+)
 from idempotency.api import idempotent
 from jobs.api.responses import job_response
 from jobs.api.serializers import JobOutputSerializer
@@ -58,7 +64,7 @@ class SubmissionListCreateApi(APIView):
                 raise serializers.ValidationError("No such assignment.")
             return assignment
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(QueryFilterSerializer):
         status = serializers.ChoiceField(choices=Submission.Status.choices, required=False)
         assignment = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False)
 
