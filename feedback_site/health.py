@@ -7,6 +7,7 @@ short timeout, in parallel, so the probe answers within about two seconds
 whatever is down.
 """
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -106,6 +107,20 @@ def run_checks(checks: dict | None = None, timeout: float = CHECK_TIMEOUT_SECOND
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+CACHE_SECONDS = 1.0
+_cache: dict = {"at": -CACHE_SECONDS, "results": None}
+_cache_lock = threading.Lock()
+
+
+def cached_checks() -> dict:
+    """The checks' results, run at most once a second per process: the probe
+    is public and unthrottled, and each run opens connections to three services."""
+    with _cache_lock:
+        if time.monotonic() - _cache["at"] >= CACHE_SECONDS:
+            _cache["results"], _cache["at"] = run_checks(), time.monotonic()
+        return _cache["results"]
+
+
 class _CheckSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     duration_ms = serializers.FloatField()
@@ -133,7 +148,7 @@ class ReadinessApi(_ProbeApi):
         responses={200: ReadinessOutputSerializer, 503: ReadinessOutputSerializer},
     )
     def get(self, request):
-        results = run_checks()
+        results = cached_checks()
         ready = all(result["ok"] for result in results.values())
         return Response(
             {"status": "ready" if ready else "unavailable", "checks": results}, status=200 if ready else 503

@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 LOCKED_MESSAGE = "This submission has been submitted and can no longer be changed."
 ALREADY_SUBMITTED_MESSAGE = "This submission has already been submitted."
+UPLOAD_STARTS_PER_FILE = 10  # uploads a submission may start per file the assignment accepts
 STALE_MESSAGE = "This submission was changed elsewhere (another tab or device); reload to see the latest version."
 # A Content-Type we are willing to put into a POST policy: type/subtype, no
 # parameters, nothing a header could be smuggled through.
@@ -212,6 +213,10 @@ def submission_file_upload_start(
     ).count()
     if active >= assignment.max_files:
         raise FileRefused(f"This assignment accepts at most {assignment.max_files} file(s).")
+    # Deleted and rejected files stay as history: without a bound, start → delete → start
+    # loops could add rows (and presigned URLs) without end.
+    if submission.files.count() >= assignment.max_files * UPLOAD_STARTS_PER_FILE:
+        raise FileRefused("Too many uploads were started for this submission; start a new attempt to upload more.")
     name = neutralise_file_name(file_name)
     problem = "The file name contained a folder path; rename the file and upload it again." if name.had_path else ""
     file = SubmissionFile(

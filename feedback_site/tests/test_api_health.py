@@ -10,6 +10,24 @@ from feedback_site import health
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_readiness(monkeypatch):
+    # Each test looks at the world as it made it, not at the last second's answer.
+    monkeypatch.setitem(health._cache, "at", -health.CACHE_SECONDS)
+
+
+def test_readiness_runs_its_checks_at_most_once_a_second(aws_resources, monkeypatch):
+    runs = []
+    real = health.run_checks
+    monkeypatch.setattr(health, "run_checks", lambda: runs.append(1) or real())
+    for _ in range(5):
+        assert APIClient().get("/health/ready").status_code == 200
+    assert len(runs) == 1
+    health._cache["at"] -= health.CACHE_SECONDS  # a second later
+    APIClient().get("/health/ready")
+    assert len(runs) == 2
+
+
 def test_ready_when_database_bucket_and_queue_answer(aws_resources):
     response = APIClient().get("/health/ready")
     assert response.status_code == 200, response.content

@@ -22,8 +22,13 @@ class DeadLettersMixin:
                 raise PermissionDenied
             self._redrive(request)
             return redirect(reverse("admin:jobs_scoringjob_dead_letters"))
+        # Reading the messages hides them for a moment (SQS has no true peek),
+        # which could make an operator's concurrent redrive miss them: only
+        # operators list them; viewers see the counts.
+        listed = self.has_operate_permission(request)
         try:
-            letters, depths, queue_error = dead_letters.peek(), dead_letters.queue_depths(), ""
+            letters = dead_letters.peek() if listed else []
+            depths, queue_error = dead_letters.queue_depths(), ""
         except dead_letters.QueueUnavailable as exc:
             letters, depths, queue_error = [], None, str(exc)
         jobs = selectors.jobs_by_id(letter.job_id for letter in letters if letter.job_id)
@@ -31,7 +36,7 @@ class DeadLettersMixin:
         return self._page(
             request, "admin/jobs/scoringjob/dead_letters.html", "Dead-letter queue",
             rows=rows, depths=depths, queue_error=queue_error, queue_name=dead_letters.queue_names()[1],
-            peek_limit=dead_letters.PEEK_LIMIT,
+            peek_limit=dead_letters.PEEK_LIMIT, listed=listed,
         )
 
     def _redrive(self, request) -> None:

@@ -174,6 +174,17 @@ def test_dead_letter_view_lists_messages_with_their_jobs_and_leaves_them_there(c
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "2"
 
 
+def test_a_viewer_sees_the_counts_but_no_message_is_read_for_them(client, sqs, dead_url):
+    client.force_login(staff_in("Job viewers", "viewer"))
+    message_id = _dead_letter(sqs, dead_url, job_in(ScoringJob.Status.ERROR))
+    page = client.get(reverse("admin:jobs_scoringjob_dead_letters")).content.decode()
+    assert message_id not in page and 'id="dead-letters-not-listed"' in page
+    # Nothing was received: the message was never hidden from an operator's redrive.
+    attributes = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert _job_ids_in(sqs, dead_url) != []
+
+
 def test_redrive_one_sends_it_back_to_the_scoring_queue(client, operator, sqs, scoring_queue_url, dead_url):
     first, second = job_in(ScoringJob.Status.QUEUED), job_in(ScoringJob.Status.QUEUED)
     chosen = _dead_letter(sqs, dead_url, first)

@@ -242,6 +242,15 @@ def test_start_refuses_a_declared_size_over_the_limit_and_too_many_files(submiss
     assert submission.files.count() == 3
 
 
+def test_start_and_delete_loops_are_bounded(submission):
+    # max_files is 3 here: 30 uploads may be started in all, deleted ones included.
+    for _ in range(30):
+        delete(submission, start(submission).file)
+    with pytest.raises(FileRefused, match="Too many uploads"):
+        start(submission)
+    assert submission.files.count() == 30
+
+
 def test_files_of_someone_else_are_not_found(submission):
     ticket = start(submission)
     stranger = UserFactory()
