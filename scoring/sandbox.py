@@ -193,7 +193,9 @@ def run(*, scorer_path: str, data: engine.SubmissionInput, rubric: engine.Rubric
         )
         try:
             return _wait(future, checkpoint)
-        except concurrent.futures.TimeoutError:
+        except concurrent.futures.TimeoutError as exc:
+            if hasattr(exc, "traceback"):  # the scorer's own (a network timeout, say), sent from the child
+                raise
             raise ScoringOverrun(TIMEOUT, progress.stage(), f"{limits.wall_seconds:g} seconds") from None
         except ProcessExpired as exc:
             raise _expired(exc, progress.stage(), limits) from None

@@ -7,6 +7,7 @@
     # chaos: spin=30        burn 30 s of CPU inside one C call that holds the GIL
     # chaos: hog=2048       allocate 2048 MB
     # chaos: crash          die as a crashing C extension would (SIGABRT)
+    # chaos: nettimeout     raise TimeoutError, as a scorer's network call would (transient)
 
 The last three only make sense inside the scoring sandbox (scoring/sandbox.py),
 whose limits stop them.
@@ -63,6 +64,8 @@ def apply_chaos(source_code: str, checkpoint=lambda step: None) -> None:
         hog[::4096] = b"x" * len(hog[::4096])  # touch every page
     elif action == "crash":
         os.abort()
+    elif action == "nettimeout":
+        raise TimeoutError("chaos: the scorer's network call timed out")
 
 
 def hold_the_gil(seconds: float) -> None:

@@ -120,6 +120,12 @@ def test_cancelling_kills_the_child_at_once_and_the_pool_goes_on():
     assert run("def double(x):\n    return 2 * x\n", scorer=ENGINE).total > 0
 
 
+def test_a_timeout_the_scorer_raises_is_its_own_not_an_overrun():
+    with pytest.raises(TimeoutError, match="network call") as raised:
+        run("# chaos: nettimeout\nx = 1\n")
+    assert not isinstance(raised.value, ScoringOverrun)
+
+
 def test_the_scorers_own_errors_cross_the_process_boundary_unchanged():
     with pytest.raises(engine.ScoringRejected) as rejected:
         run("# chaos: reject\nx = 1\n")
