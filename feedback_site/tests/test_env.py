@@ -40,7 +40,7 @@ def test_a_heartbeat_slower_than_half_the_lease_stops_the_start():
     import sys
 
     env = {"SCORING_LEASE_SECONDS": "30", "SCORING_HEARTBEAT_SECONDS": "20", "DJANGO_SETTINGS_MODULE":
-           "feedback_site.settings", "PATH": "/usr/bin:/bin"}
+           "feedback_site.settings", "PATH": "/usr/bin:/bin", "SECRET_KEY": "x" * 50}
     run = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,  # noqa: S603
                          capture_output=True, text=True, timeout=60)
     assert run.returncode != 0 and "must be at most half of SCORING_LEASE_SECONDS" in run.stderr
