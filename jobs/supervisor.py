@@ -5,9 +5,10 @@ Each worker is a `manage.py runworker` child (jobs/worker.py) that reports
 over a pipe: ``standby`` (booted, not consuming), ``ready`` (consuming) and a
 ``beat`` every second. The supervisor
 
-- replaces a worker that exits, at once if it had been running and with a
-  growing back-off (1 s doubling to 30 s) only while new processes keep
-  failing before they finish booting, so a crash loop cannot spin but a
+- replaces a worker that exits, at once if it had been running (or was
+  killed from outside, SIGKILL, even while booting), and with a growing
+  back-off (1 s doubling to 30 s) only while new processes keep failing on
+  their own before they finish booting, so a crash loop cannot spin but a
   worker killed now and then never leaves a gap of back-off;
 - kills (SIGKILL) and replaces a worker whose beats have stopped for
   WORKER_STALL_SECONDS: a process that is frozen (a C call holding the GIL,
@@ -170,7 +171,8 @@ class Supervisor:
             self._forget(child)
             if self.stopping:
                 continue
-            if child.booted:
+            killed_from_outside = code == -signal.SIGKILL and not child.reason  # an operator, the OOM killer
+            if child.booted or killed_from_outside:
                 logger.warning("worker %d exited (%s)%s; replacing it", child.pid, code,
                                f": {child.reason}" if child.reason else "")
             else:

@@ -108,3 +108,14 @@ def test_workers_that_die_while_booting_back_off_instead_of_spinning(supervise, 
     assert 2 <= starts <= 4, caplog.text
     assert "exited (3) before it booted; next start in 1s" in caplog.text
     assert "next start in 2s" in caplog.text
+
+
+def test_a_worker_killed_while_booting_is_replaced_without_a_back_off(supervise, caplog):
+    supervisor = supervise([sys.executable, "-c", "import time; time.sleep(60)"], standby=False)
+    for _ in range(3):
+        wait_until(lambda: len(supervisor.children) == 1, timeout=5, message="a booting worker")
+        victim = supervisor.children[0]
+        victim.process.kill()  # SIGKILL from outside: not a crash loop of its own
+        wait_until(lambda v=victim: supervisor.children and supervisor.children[0] is not v, timeout=3,
+                   message="a replacement started at once")
+    assert "next start in" not in caplog.text
