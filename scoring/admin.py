@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 
+from feedback_site.admin import ReadOnlyAdmin
 from scoring.models import Rubric, RubricCriterion, RubricVersion, ScoreResult
 from scoring.services import rubric_version_publish
 
@@ -80,19 +81,10 @@ class RubricAdmin(admin.ModelAdmin):
 
 
 @admin.register(RubricVersion)
-class RubricVersionAdmin(admin.ModelAdmin):
+class RubricVersionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["rubric", "number", "created_at", "created_by"]
     list_select_related = ["rubric__assignment", "created_by"]
     readonly_fields = ["rubric", "number", "definition", "created_at", "created_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ScoreResult)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from feedback_site.admin import ReadOnlyAdmin
 from jobs import selectors
 from jobs.admin.actions import ACTIONS, JobActionsMixin
 from jobs.admin.dashboard import DashboardMixin
@@ -30,7 +31,7 @@ from jobs.permissions import can_operate_jobs
 
 
 @admin.register(ScoringJob)
-class ScoringJobAdmin(JobActionsMixin, DashboardMixin, DeadLettersMixin, admin.ModelAdmin):
+class ScoringJobAdmin(ReadOnlyAdmin, JobActionsMixin, DashboardMixin, DeadLettersMixin, admin.ModelAdmin):
     list_display = [
         "short_id", "status_label", "attempts_of_max", "duration", "age", "learner", "assignment",
         "requested_by", "error_code",
@@ -63,16 +64,7 @@ class ScoringJobAdmin(JobActionsMixin, DashboardMixin, DeadLettersMixin, admin.M
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
     # --- permissions: look with view_scoringjob, act with operate_scoringjob ---
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The job page is read-only for everyone: state changes only through the actions.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # (ReadOnlyAdmin: the job page is read-only for everyone; state changes only through the actions.)
 
     def has_operate_permission(self, request) -> bool:
         return can_operate_jobs(request.user)
