@@ -61,10 +61,6 @@ def json_schema() -> dict:
         "id": {"type": "integer"}, "name": {"type": "string"}}}}
 
 
-def deep_json(depth: int) -> bytes:
-    return b"[" * depth + b"1" + b"]" * depth
-
-
 def python_sources(size: int) -> dict[str, str]:
     """Python source that is large, deep or dense within the engine's bounds."""
     width = min(size, 3900)
