@@ -143,10 +143,10 @@ class WorkerProcess:
         """Beats only while the process runs Python code and its Dramatiq
         threads are alive: silence is what the supervisor's watchdog acts on."""
         while not self.stopping.wait(BEAT_SECONDS):
-            if self._threads_alive():
-                self.link.send("beat")
-            else:
+            if not self._threads_alive():
                 logger.error("a Dramatiq thread of this worker died; no more heartbeats, so it gets replaced")
+                return
+            self.link.send("beat")
 
     def _threads_alive(self) -> bool:
         worker = self.worker
