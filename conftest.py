@@ -25,8 +25,16 @@ def _static_files_without_collectstatic(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counters():
-    # API throttles count in the local-memory cache: each test starts at zero.
+    # API throttles count in the cache (a database table, outside the models a
+    # transactional test flushes): each test starts at zero.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(settings):
+    # Django's default hasher takes ~0.5 s per password on purpose; the
+    # factories hash one per user. Tests sign in with the same (cheap) hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,9 @@ Every setting comes from the environment; a value that cannot be parsed raises
 ImproperlyConfigured at start-up instead of silently falling back to a default.
 """
 
+import importlib.util
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -48,3 +50,38 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_CACHE_BACKENDS = {
+    # scheme: (backend, the library it needs or None)
+    "redis": ("django.core.cache.backends.redis.RedisCache", "redis"),
+    "rediss": ("django.core.cache.backends.redis.RedisCache", "redis"),
+    "memcached": ("django.core.cache.backends.memcached.PyMemcacheCache", "pymemcache"),
+    "locmem": ("django.core.cache.backends.locmem.LocMemCache", None),
+    "db": ("django.core.cache.backends.db.DatabaseCache", None),
+}
+
+
+def cache_from_url(name: str, default_table: str) -> dict:
+    """The CACHES["default"] entry described by the URL in ``name``.
+
+    Empty: a table in the project's database (shared by every process, created
+    by a migration). ``redis://host:6379/0``, ``memcached://host:11211``,
+    ``db://table`` or ``locmem://`` (one process only: tests and experiments).
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {"BACKEND": _CACHE_BACKENDS["db"][0], "LOCATION": default_table}
+    parts = urlsplit(raw)
+    if parts.scheme not in _CACHE_BACKENDS:
+        raise ImproperlyConfigured(f"{name}={raw!r}: the scheme must be one of {', '.join(sorted(_CACHE_BACKENDS))}")
+    backend, library = _CACHE_BACKENDS[parts.scheme]
+    if library and importlib.util.find_spec(library) is None:
+        raise ImproperlyConfigured(f"{name} uses {parts.scheme}: install the `{library}` package")
+    if parts.scheme in ("redis", "rediss"):
+        return {"BACKEND": backend, "LOCATION": raw}
+    if parts.scheme == "memcached":
+        return {"BACKEND": backend, "LOCATION": parts.netloc}
+    if parts.scheme == "db":
+        return {"BACKEND": backend, "LOCATION": parts.netloc or default_table}
+    return {"BACKEND": backend, "LOCATION": parts.netloc or "feedback"}

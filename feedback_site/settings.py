@@ -6,13 +6,14 @@ production differs only by environment values. See README.md for the table.
 
 import importlib.util
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from feedback_site.aws import boto_config
-from feedback_site.env import env_bool, env_int, env_list, env_str
+from feedback_site.env import cache_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "submissions",
     "scoring",
     "jobs",
+    # The project package's own migrations (the cache table).
+    "feedback_site",
 ]
 
 MIDDLEWARE = [
@@ -104,12 +107,44 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache -----------------------------------------------------------------
+# The API throttles count here, so the cache must be shared by every web
+# process (gunicorn's workers, several hosts): by default a table in the
+# database above (feedback_site/migrations creates it); CACHE_URL selects
+# Redis or Memcached instead (see feedback_site.env.cache_from_url).
+CACHES = {"default": cache_from_url("CACHE_URL", default_table="feedback_cache")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Sign-in protection (django-axes) ---------------------------------------
+# Failed sign-ins through any path (the login page, the admin's, the API token
+# endpoint) are recorded in the database; after SIGNIN_FAILURE_LIMIT failures
+# for one username, or from one address, that username / address is refused
+# (429 with Retry-After) for SIGNIN_LOCKOUT_MINUTES; a success resets its count.
+# Staff see and clear lock-outs in the admin (Axes: access attempts).
+# Behind a proxy set NUM_PROXIES (below), or every client shares the proxy's
+# address and one attacker locks everyone out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 10, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=7 * 24 * 60))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "feedback_site.signin.client_address"
+AXES_LOCKOUT_CALLABLE = "feedback_site.signin.lockout_response"
+# Successful sign-ins are not logged row by row (the API token endpoint is
+# called by every client); failures are, in the attempts table.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "submissions:assignment_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -253,6 +288,7 @@ API_THROTTLE_RATES = {
     "anon": _throttle_rate(env_str("API_THROTTLE_ANON_RATE", "60/minute")),
     "user": _throttle_rate(env_str("API_THROTTLE_USER_RATE", "1200/minute")),
     "token_obtain": _throttle_rate(env_str("API_THROTTLE_AUTH_RATE", "10/minute")),
+    "token_obtain_username": _throttle_rate(env_str("API_THROTTLE_AUTH_USERNAME_RATE", "10/minute")),
     **{
         scope: _WRITE_RATE
         for scope in ("submission_create", "submission_update", "submission_submit", "file_upload",

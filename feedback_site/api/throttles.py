@@ -7,8 +7,13 @@ test) can change them without reloading DRF.
 - ``UserThrottle``: every request of a signed-in user ("user" rate);
 - ``AnonThrottle``: every anonymous request, by client address ("anon");
 - ``EndpointThrottle``: a view with ``throttle_scope = "x"`` is limited per
-  user to the "x" rate, separately from the user's other endpoints.
+  user to the "x" rate, separately from the user's other endpoints;
+- ``UsernameThrottle``: sign-in tries per submitted username.
+
+The counts live in the default cache, shared by every process (settings.CACHES).
 """
+
+import hashlib
 
 from django.conf import settings
 from rest_framework import throttling
@@ -34,3 +39,18 @@ class AnonThrottle(_SettingsRates, throttling.AnonRateThrottle):
 
 class EndpointThrottle(_SettingsRates, throttling.ScopedRateThrottle):
     pass
+
+
+class UsernameThrottle(_SettingsRates, throttling.SimpleRateThrottle):
+    """Limits sign-in tries per submitted username, whichever address they come
+    from ("token_obtain_username" rate): an attacker spreading guesses over
+    many addresses still gets only so many per account."""
+
+    scope = "token_obtain_username"
+
+    def get_cache_key(self, request, view):
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        if not isinstance(username, str) or not username:
+            return None  # the serializer refuses the request
+        digest = hashlib.sha256(username.strip().casefold().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from feedback_site.api.schema import RETRY_AFTER_HEADER, error_responses
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer
-from feedback_site.api.throttles import AnonThrottle, EndpointThrottle
+from feedback_site.api.throttles import AnonThrottle, EndpointThrottle, UsernameThrottle
 
 
 class TokenObtainApi(APIView):
@@ -25,7 +25,7 @@ class TokenObtainApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonThrottle, EndpointThrottle]
+    throttle_classes = [AnonThrottle, EndpointThrottle, UsernameThrottle]
     throttle_scope = "token_obtain"
 
     class TokenObtainInputSerializer(StrictInputSerializer):
