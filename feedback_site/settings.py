@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "feedback_site.metrics.RequestMetricsMiddleware",
     # Under /api/, every 4xx in the API's error format (with DEBUG on too).
     "feedback_site.api.middleware.ApiErrorFormatMiddleware",
+    # A database outage answers 503 with Retry-After (API format under /api/).
+    "feedback_site.database_outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +106,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # An unreachable server fails a request in seconds (a 503, see
+    # feedback_site/database_outage.py) instead of hanging it on the kernel's timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5, minimum=1, maximum=120))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

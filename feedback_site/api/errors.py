@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from feedback_site.api.envelope import TOO_LARGE_MESSAGE, error_body, is_api_path, json_error
+from feedback_site.database_outage import current_outage, outage_response
 from feedback_site.errors import DomainError
 
 
@@ -151,6 +152,9 @@ def page_not_found(request, exception, **kwargs):
 
 
 def server_error(request, **kwargs):
+    outage = current_outage()
+    if outage is not None:
+        return outage_response(request, outage)
     if is_api_path(request):
         return json_error(500, "server_error", "An unexpected error occurred; it has been logged.")
     return defaults.server_error(request, **kwargs)
