@@ -173,6 +173,9 @@ AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", "test") or None
 S3_BUCKET = env_str("S3_BUCKET", "feedback-site-files")
 S3_CORS_ORIGINS = env_list("S3_CORS_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"])
 S3_PRESIGNED_EXPIRY_SECONDS = env_int("S3_PRESIGNED_EXPIRY_SECONDS", 300, minimum=1, maximum=3600)
+# How long one request may spend verifying an upload (reading it back from S3)
+# before another may take the verification over (the first one crashed).
+UPLOAD_VERIFY_LEASE_SECONDS = env_int("UPLOAD_VERIFY_LEASE_SECONDS", 120, minimum=5, maximum=3600)
 
 STORAGES = {
     "default": {

@@ -6,17 +6,22 @@ import re
 
 from rest_framework.exceptions import ValidationError
 
-from feedback_site.api.errors import Unprocessable
+from feedback_site.api.errors import Unprocessable, error_response
 from feedback_site.api.schema import IDEMPOTENCY_KEY_HEADER as HEADER
-from idempotency.services import KeyReused, idempotent_call
+from idempotency.services import KeyInProgress, KeyReused, idempotent_call
 
 # The visible ASCII characters, "!" to "~", as the header's schema says.
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
-def idempotent(handler):
+def idempotent(handler=None, *, atomic: bool = True):
     """Wrap a DRF view's ``post``: runs after authentication, permissions and
-    throttling, so only requests that would run at all claim a key."""
+    throttling, so only requests that would run at all claim a key.
+
+    ``@idempotent(atomic=False)`` for a handler that is safe to repeat and
+    does slow work outside the database (see idempotent_call)."""
+    if handler is None:
+        return functools.partial(idempotent, atomic=atomic)
 
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
@@ -33,7 +38,15 @@ def idempotent(handler):
                 path=request.path.rstrip("/"),  # both spellings of a route are one request
                 body=request.data,
                 call=lambda: handler(view, request, *args, **kwargs),
+                atomic=atomic,
             )
+        except KeyInProgress:
+            response = error_response(
+                409, "idempotency_key_in_progress",
+                "A request with this Idempotency-Key is still running; send it again in a moment for its answer.",
+            )
+            response["Retry-After"] = "1"
+            return response
         except KeyReused:
             raise Unprocessable(
                 "This Idempotency-Key was already used with a different request.", code="idempotency_key_reused"

@@ -5,9 +5,11 @@ from django.db import models
 class IdempotencyRecord(models.Model):
     """The first response to a POST sent with an ``Idempotency-Key``.
 
-    The row is inserted before the request runs and filled in, in the same
-    transaction, once it has: the unique (user, key) constraint makes a
-    concurrent duplicate wait for the first to commit, then replay it.
+    The row is inserted before the request runs and filled in once it has
+    (``status_code`` null meanwhile): in the same transaction for most
+    requests, so the unique (user, key) constraint makes a concurrent duplicate
+    wait for the first to commit and replay it; in two short ones for requests
+    that read S3 (see idempotency.services.idempotent_call).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -17,13 +17,15 @@ class StatusTransitions:
     object holds (a stale object simply loses), and the change's event row in
     the same transaction, so the event's from_status is exact."""
 
-    def _transition(self, from_statuses, to_status: str, *, actor, reason: str = "", **fields) -> bool:
+    def _transition(self, from_statuses, to_status: str, *, actor, reason: str = "", guard: dict | None = None,
+                    **fields) -> bool:
+        """``guard``: more column values the row must still hold for the change to happen."""
         previous = self.status
         if previous not in from_statuses:
             return False
         now = timezone.now()
         with transaction.atomic():
-            updated = type(self).objects.filter(pk=self.pk, status=previous).update(
+            updated = type(self).objects.filter(pk=self.pk, status=previous, **(guard or {})).update(
                 status=to_status, updated_at=now, **fields
             )
             if not updated:
@@ -199,6 +201,11 @@ class SubmissionFile(StatusTransitions, models.Model):
     sniffed from content, sha256); then READY, or REJECTED with the reason (and
     the object deleted). DELETED when the learner removes it: the row stays as
     history, the object goes.
+
+    The check reads S3 outside any transaction: whoever runs it first takes a
+    lease on the PENDING row (``verification_token``, ``verifying_until``), and
+    only the holder of the token settles it. A lease left by a crashed process
+    runs out and the next completion takes it over.
     """
 
     class Status(models.TextChoices):
@@ -223,6 +230,8 @@ class SubmissionFile(StatusTransitions, models.Model):
     sha256 = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, editable=False)
     rejection_reason = models.CharField(max_length=500, blank=True, editable=False)
+    verification_token = models.UUIDField(null=True, blank=True, editable=False)
+    verifying_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -237,17 +246,20 @@ class SubmissionFile(StatusTransitions, models.Model):
 
     # --- transitions: each a conditional UPDATE plus an append-only event ---
 
-    def mark_ready(self, *, size: int, content_type: str, sha256: str, actor) -> bool:
-        """PENDING → READY with what the server measured on the stored object."""
+    def mark_ready(self, *, size: int, content_type: str, sha256: str, actor, token) -> bool:
+        """PENDING → READY with what the server measured on the stored object,
+        by the holder of the verification lease ``token`` only."""
         return self._transition(
-            {self.Status.PENDING}, self.Status.READY, actor=actor,
-            size=size, content_type=content_type, sha256=sha256,
+            {self.Status.PENDING}, self.Status.READY, actor=actor, guard={"verification_token": token},
+            size=size, content_type=content_type, sha256=sha256, verifying_until=None,
         )
 
-    def mark_rejected(self, *, reason: str, actor, size=None, content_type: str = "", sha256: str = "") -> bool:
-        """PENDING → REJECTED, keeping the reason (and whatever was measured)."""
+    def mark_rejected(self, *, reason: str, actor, token, size=None, content_type: str = "", sha256: str = "") -> bool:
+        """PENDING → REJECTED, keeping the reason (and whatever was measured),
+        by the holder of the verification lease ``token`` only."""
         return self._transition(
             {self.Status.PENDING}, self.Status.REJECTED, actor=actor, reason=reason,
+            guard={"verification_token": token}, verifying_until=None,
             rejection_reason=reason[:500], size=size, content_type=content_type[:127], sha256=sha256,
         )
 

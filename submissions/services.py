@@ -18,8 +18,10 @@ request: the browser views and the REST API call the same code. Errors:
 import hashlib
 import logging
 import re
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -81,6 +83,12 @@ class FileNotReady(DomainError):
     """The file has not passed verification (it cannot be downloaded)."""
 
     code = "file_not_ready"
+
+
+class FileVerifying(DomainError):
+    """Another request is verifying this upload right now."""
+
+    code = "file_verifying"
 
 
 # --- submissions -------------------------------------------------------------
@@ -245,11 +253,48 @@ def submission_file_upload_complete(*, submission_id, file_id, user) -> Submissi
     Reads the object back from S3: its real size, its type sniffed from the
     bytes (libmagic), its sha256, against the assignment's rules. Returns the
     file READY, or REJECTED with ``rejection_reason`` and the object deleted.
-    Calling it again returns the file as it is (safe to retry).
+    Calling it again returns the file as it is (safe to retry); while another
+    call is verifying it, FileVerifying (409, ask again shortly).
+
+    No database lock or transaction is held while S3 is read: one short
+    transaction takes the verification lease, the other settles the file if
+    the lease is still ours (so a slow S3 never blocks other writers).
     """
+    file, token = _verification_claim(submission_id, file_id, user)
+    if token is None:
+        return file
+    try:
+        verdict = _verify_upload(file)
+    except BaseException:
+        # Storage failed us (or we are stopping): the next completion may try at once.
+        SubmissionFile.objects.filter(pk=file.pk, verification_token=token).update(verifying_until=None)
+        raise
     with transaction.atomic():
-        # The file row stays locked through the verification, so concurrent
-        # completions of one file run one after the other (and a delete waits).
+        if verdict.reason:
+            settled = file.mark_rejected(
+                reason=verdict.reason, actor=user, token=token,
+                size=verdict.size, content_type=verdict.content_type, sha256=verdict.sha256,
+            )
+            if settled:
+                _delete_objects_after_commit(storage.file_object_keys(file.storage_key))
+        else:
+            settled = file.mark_ready(size=verdict.size, content_type=verdict.content_type, sha256=verdict.sha256,
+                                      actor=user, token=token)
+            if settled:
+                # Only now: until the file is settled, a retry may need to copy it again.
+                _delete_objects_after_commit([storage.incoming_key_for(file.storage_key)])
+        if not settled:
+            file.refresh_from_db()
+            if file.status == SubmissionFile.Status.DELETED:
+                # Removed while we read it: our copy may have put the object back.
+                _delete_objects_after_commit(storage.file_object_keys(file.storage_key))
+    return file
+
+
+def _verification_claim(submission_id, file_id, user) -> tuple[SubmissionFile, uuid.UUID | None]:
+    """The file, and a fresh verification token if it is ours to verify
+    (None when it is settled already)."""
+    with transaction.atomic():
         file = (
             SubmissionFile.objects.select_for_update(of=("self",))
             .select_related("submission__assignment")
@@ -257,20 +302,16 @@ def submission_file_upload_complete(*, submission_id, file_id, user) -> Submissi
             .get(pk=file_id, submission_id=submission_id, submission__owner=user)
         )
         if file.status != SubmissionFile.Status.PENDING:
-            return file
+            return file, None
         _require_editable(file.submission)
-        verdict = _verify_upload(file)
-        if verdict.reason:
-            file.mark_rejected(
-                reason=verdict.reason, actor=user,
-                size=verdict.size, content_type=verdict.content_type, sha256=verdict.sha256,
-            )
-            _delete_objects_after_commit(storage.file_object_keys(file.storage_key))
-        else:
-            file.mark_ready(size=verdict.size, content_type=verdict.content_type, sha256=verdict.sha256, actor=user)
-            # Only now: until the file is settled, a retry may need to copy it again.
-            _delete_objects_after_commit([storage.incoming_key_for(file.storage_key)])
-    return file
+        now = timezone.now()
+        if file.verifying_until is not None and file.verifying_until > now:
+            raise FileVerifying("This file is being verified just now; ask again in a few seconds.")
+        token = uuid.uuid4()
+        until = now + timedelta(seconds=settings.UPLOAD_VERIFY_LEASE_SECONDS)
+        SubmissionFile.objects.filter(pk=file.pk).update(verification_token=token, verifying_until=until)
+        file.verification_token, file.verifying_until = token, until
+    return file, token
 
 
 def submission_file_delete(*, submission_id, file_id, user) -> SubmissionFile:

@@ -18,10 +18,13 @@ from django.test import RequestFactory
 from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from feedback_site.testing.api import api_as, error_of
+from idempotency import services as idempotency_services
 from idempotency.models import IdempotencyRecord
+from idempotency.services import idempotent_call, request_fingerprint
 from jobs.models import ScoringJob
 from submissions.models import Submission
 from submissions.tests.factories import AssignmentFactory, SubmissionFactory, UserFactory
@@ -318,6 +321,97 @@ def test_concurrent_scoring_requests_without_a_key_still_make_one_job(scoring_qu
     assert sorted(r.status_code for r in responses) == [202] * 4
     assert len({r.json()["id"] for r in responses}) == 1
     assert ScoringJob.objects.filter(submission=submission).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_that_outwaits_the_lock_timeout_is_told_the_first_is_still_running(settings, monkeypatch):
+    monkeypatch.setattr(idempotency_services, "IN_PROGRESS_WAIT", timedelta(milliseconds=300))
+    user = UserFactory()
+    running, release, outcomes = threading.Event(), threading.Event(), {}
+
+    def first():
+        def slow_call():
+            running.set()
+            release.wait(20)
+            return Response({"done": 1}, status=201)
+        try:
+            outcomes["first"] = idempotent_call(user=user, key="k", method="POST", path="/api/x", body={},
+                                                call=slow_call)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert running.wait(20)
+        # The duplicate's claim waits on the first's uncommitted row, then gives up.
+        with pytest.raises(idempotency_services.KeyInProgress):
+            idempotent_call(user=user, key="k", method="POST", path="/api/x", body={},
+                            call=lambda: pytest.fail("the duplicate must not run"))
+    finally:
+        release.set()
+        thread.join(30)
+    assert outcomes["first"].status_code == 201
+    replay = idempotent_call(user=user, key="k", method="POST", path="/api/x", body={},
+                             call=lambda: pytest.fail("a finished key replays"))
+    assert replay.data == {"done": 1} and replay["Idempotent-Replayed"] == "true"
+
+
+def test_outside_a_transaction_a_duplicate_meanwhile_gets_409_in_progress_and_then_the_replay():
+    user = UserFactory()
+    duplicates = []
+
+    def call():
+        duplicates.append(_in_progress(user))  # a duplicate while this one runs
+        return Response({"file": "READY"}, status=200)
+
+    first = idempotent_call(user=user, key="k", method="POST", path="/api/x", body={}, call=call, atomic=False)
+    assert first.status_code == 200 and duplicates == [True]
+    replay = idempotent_call(user=user, key="k", method="POST", path="/api/x", body={},
+                             call=lambda: pytest.fail("a finished key replays"), atomic=False)
+    assert replay.data == {"file": "READY"} and replay["Idempotent-Replayed"] == "true"
+
+
+def _in_progress(user) -> bool:
+    try:
+        idempotent_call(user=user, key="k", method="POST", path="/api/x", body={},
+                        call=lambda: pytest.fail("must not run"), atomic=False)
+    except idempotency_services.KeyInProgress:
+        return True
+    return False
+
+
+def test_outside_a_transaction_a_failed_call_frees_its_key_and_a_dead_claim_is_taken_over():
+    user = UserFactory()
+
+    def failing():
+        raise RuntimeError("storage fell over")
+
+    with pytest.raises(RuntimeError):
+        idempotent_call(user=user, key="k", method="POST", path="/api/x", body={}, call=failing, atomic=False)
+    assert not IdempotencyRecord.objects.exists()
+    # A claim whose request died (a killed process) is taken over after the lease.
+    IdempotencyRecord.objects.create(user=user, key="k", method="POST", path="/api/x",
+                                     fingerprint=request_fingerprint(method="POST", path="/api/x", body={}))
+    assert _in_progress(user)
+    IdempotencyRecord.objects.update(created_at=timezone.now() - idempotency_services.IN_PROGRESS_LEASE
+                                     - timedelta(seconds=1))
+    answer = idempotent_call(user=user, key="k", method="POST", path="/api/x", body={},
+                             call=lambda: Response({"ok": True}), atomic=False)
+    assert answer.data == {"ok": True}
+
+
+def test_the_api_answers_a_running_duplicate_with_409_and_retry_after(s3, monkeypatch):
+    submission = SubmissionFactory()
+    client = api_as(submission.owner)
+    ticket = client.post(f"/api/submissions/{submission.pk}/files",
+                         {"file_name": "a.py", "size": 10, "content_type": "text/x-python"}, format="json").json()
+    path = f"/api/submissions/{submission.pk}/files/{ticket['file']['id']}/complete"
+    IdempotencyRecord.objects.create(user=submission.owner, key="dup", method="POST", path=path,
+                                     fingerprint=request_fingerprint(method="POST", path=path, body={}))
+    response = client.post(path, {}, format="json", HTTP_IDEMPOTENCY_KEY="dup")
+    assert response.status_code == 409 and response["Retry-After"] == "1"
+    assert error_of(response)["code"] == "idempotency_key_in_progress"
 
 
 # --- schema and docs -------------------------------------------------------------------

@@ -185,13 +185,14 @@ class SubmissionFileCompleteApi(APIView):
         description=(
             "The server reads the stored object back: its size, its type sniffed from the content, its sha256, "
             "against the assignment's rules. Answers with the file READY, or REJECTED with `rejection_reason` "
-            "(its object deleted). Safe to repeat: a settled file is returned as it is."
+            "(its object deleted). Safe to repeat: a settled file is returned as it is; while another request is "
+            "verifying the same file, 409 `file_verifying` (ask again in a few seconds)."
         ),
         parameters=[SUBMISSION_ID, FILE_ID, *POST_PARAMETERS],
         request=None,
         responses={200: SubmissionFileOutputSerializer, **error_responses(404, 409, 413, 415, 422)},
     )
-    @idempotent
+    @idempotent(atomic=False)  # reads S3: no transaction held meanwhile
     def post(self, request, pk, file_id):
         submission = own_submission(request.user, pk, to="change its files")
         self.SubmissionFileCompleteInputSerializer(data=request.data).is_valid(raise_exception=True)

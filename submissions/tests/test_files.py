@@ -8,19 +8,26 @@ import io
 import json
 import time
 import urllib.request
+import uuid
+from datetime import timedelta
 
+import psycopg
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import TestCase
+from django.utils import timezone
 
+from conftest import database_url_of_test_db
 from feedback_site.testing.outages import unreachable_file_storage
 from jobs.services import submission_submit
 from submissions import storage
 from submissions.models import PendingObjectDeletion, Submission, SubmissionFile, SubmissionFileEvent
 from submissions.services import (
     FileRefused,
+    FileVerifying,
     NotReady,
     SubmissionLocked,
     submission_file_delete,
@@ -399,3 +406,97 @@ def test_a_bare_string_of_accepted_types_is_one_type_not_its_characters(s3):
     _, html = upload(submission, content=HTML, name="page.py")
     assert html.status == SubmissionFile.Status.REJECTED
     assert "(accepted: text/x-python)" in html.rejection_reason
+
+
+# --- verification outside transactions: the lease ----------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_s3_is_read_with_no_transaction_open_and_the_file_row_unlocked(s3, monkeypatch):
+    submission = SubmissionFactory(assignment=AssignmentFactory(accepted_file_types=ACCEPTED, max_file_size=4096))
+    ticket = start(submission)
+    assert post_presigned_form(ticket.url, ticket.fields, PYTHON) == 204
+    seen = {}
+    real_iter_object = storage.iter_object
+
+    def iter_object_watched(key):
+        seen["in_transaction"] = connection.in_atomic_block
+        # Another session can change the row at once: nobody holds its lock.
+        with psycopg.connect(database_url_of_test_db(), autocommit=True) as other:
+            other.execute("SET lock_timeout = '1s'")
+            other.execute("UPDATE submissions_submissionfile SET updated_at = now() WHERE id = %s", [ticket.file.pk])
+        yield from real_iter_object(key)
+
+    monkeypatch.setattr(storage, "iter_object", iter_object_watched)
+    file = submission_file_upload_complete(submission_id=submission.pk, file_id=ticket.file.pk,
+                                           user=submission.owner)
+    assert seen == {"in_transaction": False}
+    assert file.status == SubmissionFile.Status.READY
+    file.refresh_from_db()
+    assert file.status == SubmissionFile.Status.READY and file.verifying_until is None
+
+
+def test_a_second_completion_during_a_verification_is_asked_to_come_back(s3, submission, monkeypatch):
+    ticket = start(submission)
+    assert post_presigned_form(ticket.url, ticket.fields, PYTHON) == 204
+    answers = []
+    real_iter_object = storage.iter_object
+
+    def iter_object_with_a_duplicate(key):
+        with pytest.raises(FileVerifying) as refused:
+            submission_file_upload_complete(submission_id=submission.pk, file_id=ticket.file.pk,
+                                            user=submission.owner)
+        answers.append(refused.value.code)
+        yield from real_iter_object(key)
+
+    monkeypatch.setattr(storage, "iter_object", iter_object_with_a_duplicate)
+    assert complete(submission, ticket).status == SubmissionFile.Status.READY
+    assert answers == ["file_verifying"]
+
+
+def test_a_lease_left_by_a_crashed_request_is_taken_over_once_it_runs_out(s3, submission):
+    ticket = start(submission)
+    assert post_presigned_form(ticket.url, ticket.fields, PYTHON) == 204
+    crashed = uuid.uuid4()
+    SubmissionFile.objects.filter(pk=ticket.file.pk).update(
+        verification_token=crashed, verifying_until=timezone.now() + timedelta(seconds=60))
+    with pytest.raises(FileVerifying):
+        complete(submission, ticket)
+    SubmissionFile.objects.filter(pk=ticket.file.pk).update(verifying_until=timezone.now() - timedelta(seconds=1))
+    file = complete(submission, ticket)
+    assert file.status == SubmissionFile.Status.READY
+    assert file.verification_token != crashed
+
+
+def test_a_verification_that_lost_its_lease_does_not_settle_the_file(s3, submission, monkeypatch):
+    ticket = start(submission)
+    assert post_presigned_form(ticket.url, ticket.fields, PYTHON) == 204
+    usurper = uuid.uuid4()
+    real_iter_object = storage.iter_object
+
+    def iter_object_then_lose_the_lease(key):
+        yield from real_iter_object(key)
+        SubmissionFile.objects.filter(pk=ticket.file.pk).update(verification_token=usurper)
+
+    monkeypatch.setattr(storage, "iter_object", iter_object_then_lose_the_lease)
+    file = complete(submission, ticket)
+    assert file.status == SubmissionFile.Status.PENDING and file.verification_token == usurper
+    assert not SubmissionFileEvent.objects.filter(file=file, to_status=SubmissionFile.Status.READY).exists()
+
+
+def test_a_file_deleted_during_its_verification_stays_deleted_and_its_objects_go(s3, settings, submission,
+                                                                                 monkeypatch):
+    ticket = start(submission)
+    assert post_presigned_form(ticket.url, ticket.fields, PYTHON) == 204
+    real_object_size = storage.object_size
+
+    def object_size_while_the_learner_deletes(key):
+        delete(submission, ticket.file)  # the copy to the final key has happened already
+        return real_object_size(key)
+
+    monkeypatch.setattr(storage, "object_size", object_size_while_the_learner_deletes)
+    file = complete(submission, ticket)
+    assert file.status == SubmissionFile.Status.DELETED
+    for key in storage.file_object_keys(file.storage_key):
+        assert not exists(s3, settings.S3_BUCKET, key)
+    assert not PendingObjectDeletion.objects.exists()
