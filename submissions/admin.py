@@ -12,8 +12,17 @@ from submissions.services import submission_file_staff_download_url
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["title", "deadline", "max_attempts", "max_files", "created_at"]
+    list_display = ["title", "deadline", "max_attempts", "max_files", "created_at", "reports"]
     search_fields = ["title"]
+
+    @admin.display(description="results")
+    def reports(self, obj):
+        # The pages are the scoring admin's (scoring/admin.py), which checks who may see them.
+        return format_html(
+            '<a href="{}">Insights</a> · <a href="{}">CSV</a>',
+            reverse("admin:scoring_assignment_insights", args=[obj.pk]),
+            reverse("admin:scoring_assignment_results_csv", args=[obj.pk]),
+        )
 
 
 class SubmissionEventInline(admin.TabularInline):

@@ -12,4 +12,5 @@ urlpatterns = [
     *api_path("docs", views.api_docs, "docs"),
     path("", include("submissions.api.urls")),
     path("", include("jobs.api.urls")),
+    path("", include("scoring.api.urls")),
 ]
