@@ -345,8 +345,11 @@ class JobEvent(models.Model):
         CANCEL = "CANCEL", "Cancelled"
         CANCEL_REQUESTED = "CANCEL_REQ", "Cancel requested"
         RETRY = "RETRY", "Retried by staff"
+        RESCORED = "RESCORED", "Rescored as a new job"
 
     job = models.ForeignKey(ScoringJob, on_delete=models.PROTECT, related_name="events")
+    # RESCORED: the job that scores the submission again.
+    related_job = models.ForeignKey(ScoringJob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
     from_status = models.CharField(max_length=8, choices=ScoringJob.Status.choices, blank=True)
     to_status = models.CharField(max_length=8, choices=ScoringJob.Status.choices)

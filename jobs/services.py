@@ -299,12 +299,20 @@ def scoring_job_retry(*, job_id, user, reason: str) -> ScoringJob:
 
 @transaction.atomic
 def submission_rescore(*, submission_id, user, reason: str = "") -> ScoringJob:
-    """A new job for a submitted submission; earlier jobs and results stay as they are."""
+    """A new job for a submitted submission; earlier jobs and results stay as
+    they are, and the latest of them records that it was rescored, and as which job."""
     submission = Submission.objects.select_for_update().get(pk=submission_id)
     if submission.status != Submission.Status.SUBMITTED:
         raise NotSubmitted("Only a submitted submission can be rescored.")
-    return scoring_job_create(submission=submission, requested_by=ScoringJob.RequestedBy.STAFF, user=user,
-                              reason=reason)
+    previous = ScoringJob.objects.filter(submission=submission).order_by("-created_at").first()
+    job = scoring_job_create(submission=submission, requested_by=ScoringJob.RequestedBy.STAFF, user=user,
+                             reason=reason)
+    if previous is not None:
+        JobEvent.objects.create(
+            job=previous, action=JobEvent.Action.RESCORED, from_status=previous.status, to_status=previous.status,
+            actor=user.get_username() if user else "system", reason=reason.strip(), related_job=job,
+        )
+    return job
 
 
 @transaction.atomic

@@ -150,6 +150,10 @@ def test_rescore_button_creates_a_new_job_and_records_it_on_both(client, operato
     assert done.status == ScoringJob.Status.DONE  # a rescore never overwrites
     assert str(new.pk) in _log_entries(done)[0].change_message
     assert _log_entries(new)[0].action_flag == ADDITION
+    # The old job's page links to the new one from its history.
+    page = client.get(reverse("admin:jobs_scoringjob_change", args=[done.pk])).content.decode()
+    assert "Rescored as a new job" in page
+    assert reverse("admin:jobs_scoringjob_change", args=[new.pk]) in page
 
 
 def test_an_action_the_state_does_not_allow_is_reported_not_forced(client, operator):

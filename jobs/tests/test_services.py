@@ -306,6 +306,10 @@ def test_rescore_records_its_reason_on_the_creation_event(staff):
     second = submission_rescore(submission_id=job.submission_id, user=staff, reason="rubric changed")
     created = JobEvent.objects.get(job=second, action=JobEvent.Action.CREATE)
     assert (created.actor, created.reason) == ("staffer", "rubric changed")
+    # The original job's history says it was rescored, and as which job.
+    rescored = JobEvent.objects.get(job=job, action=JobEvent.Action.RESCORED)
+    assert (rescored.related_job, rescored.actor, rescored.reason) == (second, "staffer", "rubric changed")
+    assert rescored.from_status == rescored.to_status == ScoringJob.Status.DONE
 
 
 def test_every_transition_writes_its_event_in_the_same_transaction(monkeypatch):
