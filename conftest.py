@@ -23,11 +23,16 @@ def _static_files_without_collectstatic(settings):
     }
 
 
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                      "live_server"}
+
+
 @pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
+def _fresh_throttle_counters(request):
     # API throttles count in the cache (a database table, outside the models a
-    # transactional test flushes): each test starts at zero.
-    cache.clear()
+    # transactional test flushes): each test that may use it starts at zero.
+    if request.node.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(request.fixturenames):
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
