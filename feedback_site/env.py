@@ -58,7 +58,8 @@ _CACHE_BACKENDS = {
     "rediss": ("django.core.cache.backends.redis.RedisCache", "redis"),
     "memcached": ("django.core.cache.backends.memcached.PyMemcacheCache", "pymemcache"),
     "locmem": ("django.core.cache.backends.locmem.LocMemCache", None),
-    "db": ("django.core.cache.backends.db.DatabaseCache", None),
+    # Django's database cache with a one-statement set() (see feedback_site/cache.py).
+    "db": ("feedback_site.cache.DatabaseCache", None),
 }
 
 

@@ -13,7 +13,7 @@ import hypothesis
 import pytest
 import schemathesis
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -85,7 +85,9 @@ def _served_schema() -> dict:
     """/api/schema as the site serves it, read in-process at collection: the
     document does not depend on the server. (schemathesis.pytest.from_fixture,
     which would read it from the live server, fails under pytest 9.)"""
-    response = Client(HTTP_HOST="localhost").get("/api/schema", {"format": "json"})
+    # No database at collection time: the anonymous throttle counts in memory here.
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+        response = Client(HTTP_HOST="localhost").get("/api/schema", {"format": "json"})
     assert response.status_code == 200, response.content[:300]
     return json.loads(response.content)
 
