@@ -183,6 +183,7 @@ def submission_detail(request, pk):
         "assignment": submission.assignment,
         "form": form,
         "files": files,
+        "work_views": [] if submission.is_editable else _work_views(submission),
         **_scoring_context(submission, job, files),
     }
     return render(request, "submissions/submission_detail.html", context)
@@ -251,6 +252,10 @@ def _scoring_context(submission: Submission, job, files: list[SubmissionFile]) -
 
 def _present(result, submission: Submission, files: list[SubmissionFile]) -> results.ResultView:
     texts = {"source_code": submission.source_code, "documentation": submission.documentation}
+    # The text fields' read-only views are on the page (_work_views); cited files
+    # are shown with the result.
+    anchors = dict(results.TEXT_FIELD_ANCHORS)
+    sources = []
     wanted = results.referenced_files(result.feedback)
     for file in (f for f in files if _quotable(f, wanted)):
         try:
@@ -260,9 +265,20 @@ def _present(result, submission: Submission, files: list[SubmissionFile]) -> res
             logger.warning("could not read %s for feedback context", file.pk, exc_info=True)
             continue
         texts[file.original_name] = texts[str(file.pk)] = content
+        anchors[file.original_name] = anchors[str(file.pk)] = f"file-{file.pk}"
+        sources.append(results.code_view(key=f"file-{file.pk}", label=file.original_name, text=content))
     return results.present_result(
-        total=result.total, criteria=result.criteria, feedback=result.feedback, summary=result.summary, texts=texts
+        total=result.total, criteria=result.criteria, feedback=result.feedback, summary=result.summary, texts=texts,
+        anchors=anchors, sources=sources,
     )
+
+
+def _work_views(submission: Submission) -> list[results.CodeView]:
+    """The read-only text fields with numbered lines, which feedback items link to."""
+    return [
+        results.code_view(key=results.TEXT_FIELD_ANCHORS[name], label=results.TEXT_FIELD_LABELS[name], text=text)
+        for name, text in (("source_code", submission.source_code), ("documentation", submission.documentation))
+    ]
 
 
 def _quotable(file: SubmissionFile, wanted: set[str]) -> bool:

@@ -316,3 +316,31 @@ def test_code_editor_indents_with_tab_lets_escape_tab_leave_and_autosaves(site, 
     shot(page, "12-code-editor")
     context.close()
 
+
+def test_a_feedback_item_links_to_its_line_in_the_read_only_code(site, browser):
+    from scoring.models import ScoreResult
+
+    learner = UserFactory(username="barbara", password=PASSWORD)
+    code = "".join(f"value_{n} = {n}\n" for n in range(1, 121))
+    submission = Submission.objects.create(owner=learner, assignment=AssignmentFactory(), source_code=code)
+    submission.mark_submitted(actor=learner)
+    result = ScoreResult.objects.create(
+        submission=submission, engine_version="t", input_hash="h", total=50, criteria=[], summary={},
+        feedback=[{"severity": "warning", "message": "Far down.", "file": "source_code", "line": 97}],
+    )
+    ScoringJob.objects.create(submission=submission, requested_by="LEARNER", status="DONE", result=result)
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    log_in(page, site, "barbara")
+    page.goto(f"{site}/submissions/{submission.pk}/")
+
+    line = page.locator("#code-L97")
+    assert line.inner_text() == "value_97 = 97"
+    page.get_by_role("link", name="Source code, line 97").click()
+    page.wait_for_function("location.hash === '#code-L97'")
+    assert line.evaluate("el => el.matches(':target')")  # highlighted by the stylesheet
+    box, height = line.bounding_box(), page.viewport_size["height"]
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height  # scrolled into view
+    shot(page, "13-feedback-line")
+    context.close()
