@@ -238,12 +238,24 @@ def test_status_partial_is_silent_while_nothing_changes_then_shows_the_result(cl
     status = url("submission_status", submission.pk)
     assert client.get(status, {"shown": "RUNNING"}).status_code == 204
     running = client.get(status, {"shown": "QUEUED"})
-    assert b'id="job-status">Running' in running.content and b"hx-trigger" in running.content
+    assert b'id="job-status">Running' in running.content and b"data-poll-url" in running.content
     job.delete()
     done_job(submission)
     done = client.get(status, {"shown": "RUNNING"})
     assert b'id="score">72.5' in done.content
-    assert b"hx-trigger" not in done.content  # polling stops
+    assert b"data-poll-url" not in done.content  # polling stops
+
+
+def test_status_poll_with_nothing_new_costs_one_query_and_reads_no_text(client, django_assert_num_queries):
+    submission = submitted(SubmissionFactory(source_code="x = 1\n" * 10_000))
+    job_for(submission, status="QUEUED")
+    client.force_login(submission.owner)
+    with django_assert_num_queries(3) as queries:  # session, user, the job's status
+        assert client.get(url("submission_status", submission.pk), {"shown": "QUEUED"}).status_code == 204
+    assert "source_code" not in queries.captured_queries[-1]["sql"]
+    someone_else = UserFactory()
+    client.force_login(someone_else)
+    assert client.get(url("submission_status", submission.pk), {"shown": "QUEUED"}).status_code == 404
 
 
 def test_result_shows_criteria_feedback_with_context_and_summary(client):
@@ -389,7 +401,8 @@ def test_submission_page_query_count_is_bounded(client, django_assert_num_querie
     # session, user, submission with assignment, files, latest job with result
     with django_assert_num_queries(5):
         assert client.get(url("submission_detail", submission.pk)).status_code == 200
-    with django_assert_num_queries(5):
+    # the same, after the one-query check that something changed
+    with django_assert_num_queries(6):
         assert client.get(url("submission_status", submission.pk)).status_code == 200
 
 
