@@ -77,5 +77,6 @@
     if (document.visibilityState === "visible") { speedUp(); schedule(0); }
     else clearTimeout(timer);
   });
-  schedule(FAST_MS);
+  // At once: after Submit the job often ends while its page loads.
+  schedule(0);
 })();
