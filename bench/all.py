@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in one run, each figure beside its floor.
 
-Runs floors, throughput, latency, api, queries, engine and console one after
+Runs floors, throughput, latency, live_result, api, queries, engine and console one after
 the other (each measures its own floors first, just before its figures), then prints every
 figure of the run in one table with its floor, ratio and target, the load
 average around each part, and the machine; writes bench/results/all.json and
@@ -29,7 +29,7 @@ from bench.common import (
     write_json,
 )
 
-PARTS = ["floors", "throughput", "latency", "api", "queries", "engine", "console"]
+PARTS = ["floors", "throughput", "latency", "live_result", "api", "queries", "engine", "console"]
 BUDGET_SECONDS = 15 * 60
 
 
@@ -38,6 +38,7 @@ def arguments(part: str, args) -> list[str]:
         "floors": ["--sqs-consumers"],  # the SQS pipeline floor is measured by throughput, before each config
         "throughput": ["--jobs", str(args.jobs)],
         "latency": ["--samples", str(args.samples)],
+        "live_result": [],  # click -> visible score in Chromium, 20 submissions (bench/live_result.py)
         "api": ["--duration", str(args.api_duration)],
         "queries": [],
         "engine": [],  # the scoring engine alone (bench/engine.py)

@@ -79,10 +79,11 @@ def start_relay(*, logs: Path):
 
 
 def wait_ready(worker, *, processes: int, timeout: float = 90.0) -> None:
-    """Until every dramatiq worker process has logged that it consumes."""
+    """Until every worker process consumes: the supervisor logs "worker <pid> is
+    ready after ..." for each (and "is standby" for the standby, which does not)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if worker.log().count("ready for action") >= processes:
+        if worker.log().count(" is ready after ") >= processes:
             return
         if not worker.alive():
             break

@@ -28,6 +28,17 @@ def latest_job_for_submission(*, submission_id) -> ScoringJob | None:
     )
 
 
+def latest_job_status_for_owner(*, submission_id, owner) -> str | None:
+    """The status of the latest job of the owner's submission, in one query that
+    reads no text or result columns: what the result page polls for."""
+    return (
+        ScoringJob.objects.filter(submission_id=submission_id, submission__owner=owner)
+        .order_by("-created_at")
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
 # --- building blocks -----------------------------------------------------------
 
 class PercentilesCont(Aggregate):

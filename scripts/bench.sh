@@ -14,6 +14,9 @@ mkdir -p var/log var/static
 
 ensure_app_venv
 ensure_localstack_venv
+if [[ "$name" == all || "$name" == live_result ]]; then
+  ensure_chromium  # the live result benchmark drives Debian's chromium
+fi
 if [[ "$name" == all || "$name" == api ]] && ! command -v wrk >/dev/null 2>&1; then
   log "installing wrk (the HTTP load generator of the API benchmark)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null

@@ -7,7 +7,11 @@ class SubmissionTextForm(forms.Form):
     source_code = forms.CharField(
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"class": "code", "rows": 18, "spellcheck": "false", "autocapitalize": "off"}),
+        # data-code-editor: static/vendor/codemirror/editor.min.js lays a code editor over it.
+        widget=forms.Textarea(attrs={
+            "class": "code", "rows": 18, "spellcheck": "false", "autocapitalize": "off",
+            "data-code-editor": "python", "aria-describedby": "source-help",
+        }),
     )
     documentation = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 10}))
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 CONTEXT_LINES = 2
+# Read-only code views number (and give an anchor to) at most this many lines,
+# so a text of a million empty lines cannot make a page of a million elements.
+NUMBERED_LINES_MAX = 5000
+# The anchor prefix of each text field's read-only view; a file's is file-<id>.
+TEXT_FIELD_ANCHORS = {"source_code": "code", "documentation": "doc"}
 TEXT_FIELD_LABELS = {"source_code": "Source code", "documentation": "Documentation"}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2, "suggestion": 3}
 
@@ -44,6 +49,19 @@ class FeedbackView:
     file_label: str = ""
     line: int | None = None
     context: list[ContextLine] = field(default_factory=list)
+    # The id of the cited line in a read-only code view on the page, if shown there.
+    anchor: str = ""
+
+
+@dataclass
+class CodeView:
+    """A read-only text with numbered lines; line n has the id ``<key>-L<n>``."""
+
+    key: str
+    label: str
+    lines: list[str]
+    rest: str = ""  # the text after NUMBERED_LINES_MAX lines, shown unnumbered (or not at all)
+    total_lines: int = 0
 
 
 @dataclass
@@ -55,12 +73,18 @@ class ResultView:
     improvements: list[str]
     next_steps: list[str]
     overview: str = ""
+    sources: list[CodeView] = field(default_factory=list)
 
 
-def present_result(*, total, criteria, feedback, summary, texts: dict[str, str]) -> ResultView:
-    """``texts`` maps a feedback item's ``file`` to its content, for context lines."""
+def present_result(
+    *, total, criteria, feedback, summary, texts: dict[str, str], anchors: dict[str, str] | None = None,
+    sources: list[CodeView] | None = None,
+) -> ResultView:
+    """``texts`` maps a feedback item's ``file`` to its content, for context lines;
+    ``anchors`` maps it to the key of its read-only view on the page, so an item
+    can link to its line; ``sources`` are views the result itself shows (cited files)."""
     summary = summary if isinstance(summary, dict) else {}
-    items = [_feedback(item, texts) for item in _as_dicts(feedback)]
+    items = [_feedback(item, texts, anchors or {}) for item in _as_dicts(feedback)]
     items.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.file_label, f.line or 0))
     return ResultView(
         total=_number(total),
@@ -70,7 +94,19 @@ def present_result(*, total, criteria, feedback, summary, texts: dict[str, str])
         improvements=_strings(summary.get("improvements") or summary.get("weaknesses")),
         next_steps=_strings(summary.get("next_steps") or summary.get("next")),
         overview=_text(summary.get("overview") or summary.get("text") or summary.get("summary")),
+        sources=sources or [],
     )
+
+
+def code_view(*, key: str, label: str, text: str, max_lines: int = NUMBERED_LINES_MAX) -> CodeView:
+    """Split ``text`` into lines numbered as feedback cites them (as the context lines do)."""
+    lines = text.splitlines()
+    rest = "\n".join(lines[max_lines:])
+    return CodeView(key=key, label=label, lines=lines[:max_lines], rest=rest, total_lines=len(lines))
+
+
+def line_anchor(key: str, line: int) -> str:
+    return f"{key}-L{line}"
 
 
 def referenced_files(feedback) -> set[str]:
@@ -90,9 +126,11 @@ def _criterion(data: dict) -> CriterionView:
     )
 
 
-def _feedback(data: dict, texts: dict[str, str]) -> FeedbackView:
+def _feedback(data: dict, texts: dict[str, str], anchors: dict[str, str]) -> FeedbackView:
     file = _text(data.get("file"))
     line = _line_number(data.get("line"))
+    context = _context(texts.get(file), line)
+    linkable = context and file in anchors and line <= NUMBERED_LINES_MAX
     return FeedbackView(
         severity=(_text(data.get("severity")) or "info").lower(),
         message=_text(data.get("message")),
@@ -101,7 +139,8 @@ def _feedback(data: dict, texts: dict[str, str]) -> FeedbackView:
         file=file,
         file_label=TEXT_FIELD_LABELS.get(file, file),
         line=line,
-        context=_context(texts.get(file), line),
+        context=context,
+        anchor=line_anchor(anchors[file], line) if linkable else "",
     )
 
 

@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from feedback_site.errors import DomainError
 from jobs.models import TERMINAL_STATUSES, ScoringJob
-from jobs.selectors import latest_job_for_submission
+from jobs.selectors import latest_job_for_submission, latest_job_status_for_owner
 from jobs.services import submission_submit
 from submissions import results, selectors, storage
 from submissions.forms import SubmissionTextForm
@@ -183,6 +183,7 @@ def submission_detail(request, pk):
         "assignment": submission.assignment,
         "form": form,
         "files": files,
+        "work_views": [] if submission.is_editable else _work_views(submission),
         **_scoring_context(submission, job, files),
     }
     return render(request, "submissions/submission_detail.html", context)
@@ -229,13 +230,15 @@ def submission_submit_view(request, pk):
 @login_required
 @require_GET
 def submission_status(request, pk):
-    """The scoring panel, polled by htmx. 204 while the status the page shows
-    (``?shown=``) is still current, so nothing on the page changes."""
+    """The scoring panel, polled by static/js/live.js. 204 while the status the
+    page shows (``?shown=``) is still current, so nothing on the page changes;
+    that answer, most polls' answer, costs one small query besides the session's."""
+    shown = request.GET.get("shown", "")
+    status = latest_job_status_for_owner(submission_id=pk, owner=request.user)
+    if status is not None and shown == status and status not in TERMINAL_STATUSES:
+        return HttpResponse(status=204)
     submission = _own_submission(request, pk)
     job = latest_job_for_submission(submission_id=submission.pk)
-    shown = request.GET.get("shown", "")
-    if job is not None and shown == job.status and job.status not in TERMINAL_STATUSES:
-        return HttpResponse(status=204)
     done = job is not None and job.status == ScoringJob.Status.DONE
     files = list(selectors.submission_ready_files(submission=submission)) if done else []
     context = {"submission": submission, **_scoring_context(submission, job, files)}
@@ -251,6 +254,10 @@ def _scoring_context(submission: Submission, job, files: list[SubmissionFile]) -
 
 def _present(result, submission: Submission, files: list[SubmissionFile]) -> results.ResultView:
     texts = {"source_code": submission.source_code, "documentation": submission.documentation}
+    # The text fields' read-only views are on the page (_work_views); cited files
+    # are shown with the result.
+    anchors = dict(results.TEXT_FIELD_ANCHORS)
+    sources = []
     wanted = results.referenced_files(result.feedback)
     for file in (f for f in files if _quotable(f, wanted)):
         try:
@@ -260,9 +267,20 @@ def _present(result, submission: Submission, files: list[SubmissionFile]) -> res
             logger.warning("could not read %s for feedback context", file.pk, exc_info=True)
             continue
         texts[file.original_name] = texts[str(file.pk)] = content
+        anchors[file.original_name] = anchors[str(file.pk)] = f"file-{file.pk}"
+        sources.append(results.code_view(key=f"file-{file.pk}", label=file.original_name, text=content))
     return results.present_result(
-        total=result.total, criteria=result.criteria, feedback=result.feedback, summary=result.summary, texts=texts
+        total=result.total, criteria=result.criteria, feedback=result.feedback, summary=result.summary, texts=texts,
+        anchors=anchors, sources=sources,
     )
+
+
+def _work_views(submission: Submission) -> list[results.CodeView]:
+    """The read-only text fields with numbered lines, which feedback items link to."""
+    return [
+        results.code_view(key=results.TEXT_FIELD_ANCHORS[name], label=results.TEXT_FIELD_LABELS[name], text=text)
+        for name, text in (("source_code", submission.source_code), ("documentation", submission.documentation))
+    ]
 
 
 def _quotable(file: SubmissionFile, wanted: set[str]) -> bool:

@@ -86,7 +86,8 @@
     schedule();
   });
   form.addEventListener("focusout", function (event) {
-    if (event.target.tagName === "TEXTAREA" && dirty) save();
+    // The code editor's content is an editable div, not a textarea.
+    if ((event.target.tagName === "TEXTAREA" || event.target.isContentEditable) && dirty) save();
   });
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -264,3 +264,83 @@ def test_cancel_an_upload_and_see_a_disguised_file_rejected_then_removed(site, b
     file.refresh_from_db()
     assert file.status == SubmissionFile.Status.DELETED
     context.close()
+
+
+def log_in(page, site, username):
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{site}/")
+
+
+def test_code_editor_indents_with_tab_lets_escape_tab_leave_and_autosaves(site, browser):
+    learner = UserFactory(username="linus", password=PASSWORD)
+    submission = Submission.objects.create(owner=learner, assignment=AssignmentFactory())
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    log_in(page, site, "linus")
+    page.goto(f"{site}/submissions/{submission.pk}/")
+
+    # The label names the editor (the textarea behind it is hidden and kept in sync).
+    editor = page.get_by_label("Source code")
+    assert editor.get_attribute("contenteditable") == "true"
+    editor.click()
+    page.keyboard.type("def f(x):")
+    page.keyboard.press("Enter")  # indents the body
+    page.keyboard.type("if x:")
+    page.keyboard.press("Enter")
+    page.keyboard.type("return x")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # indents, and focus stays in the editor
+    page.keyboard.type("y = 1")
+    typed = "def f(x):\n    if x:\n        return x\n    y = 1"
+    assert page.evaluate("document.activeElement.getAttribute('aria-labelledby')") == "id_source_code-label"
+    assert page.locator("#id_source_code").input_value() == typed
+    # Line numbers and highlighting (keywords get a span of their own); drawn on the next frame.
+    page.locator(".code-editor .cm-lineNumbers .cm-gutterElement", has_text="4").wait_for()
+    page.locator(".code-editor .cm-line span", has_text="return").wait_for()
+    # Escape, then Tab: the keyboard leaves the editor for the next field.
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_documentation"
+    page.wait_for_function("document.querySelector('#save-state').textContent.startsWith('Saved')")
+    submission.refresh_from_db()
+    assert submission.source_code == typed
+
+    page.reload()
+    assert page.locator(".code-editor .cm-content").inner_text() == typed
+    shot(page, "12-code-editor")
+    context.close()
+
+
+def test_a_feedback_item_links_to_its_line_in_the_read_only_code(site, browser):
+    from scoring.models import ScoreResult
+
+    learner = UserFactory(username="barbara", password=PASSWORD)
+    code = "".join(f"value_{n} = {n}\n" for n in range(1, 121))
+    submission = Submission.objects.create(owner=learner, assignment=AssignmentFactory(), source_code=code)
+    submission.mark_submitted(actor=learner)
+    result = ScoreResult.objects.create(
+        submission=submission, engine_version="t", input_hash="h", total=50, criteria=[], summary={},
+        feedback=[{"severity": "warning", "message": "Far down.", "file": "source_code", "line": 97}],
+    )
+    ScoringJob.objects.create(submission=submission, requested_by="LEARNER", status="DONE", result=result)
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    log_in(page, site, "barbara")
+    page.goto(f"{site}/submissions/{submission.pk}/")
+
+    line = page.locator("#code-L97")
+    assert line.inner_text() == "value_97 = 97"
+    page.get_by_role("link", name="Source code, line 97").click()
+    page.wait_for_function("location.hash === '#code-L97'")
+    assert line.evaluate("el => el.matches(':target')")  # highlighted by the stylesheet
+    box, height = line.bounding_box(), page.viewport_size["height"]
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height  # scrolled into view
+    shot(page, "13-feedback-line")
+    context.close()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from feedback_site.testing.outages import unreachable_file_storage
 from jobs.models import ScoringJob
 from scoring.models import ScoreResult
-from submissions import storage
+from submissions import results, storage
 from submissions.models import Submission, SubmissionFile
 from submissions.tests.factories import AssignmentFactory, SubmissionFactory, SubmissionFileFactory, UserFactory
 
@@ -238,12 +238,24 @@ def test_status_partial_is_silent_while_nothing_changes_then_shows_the_result(cl
     status = url("submission_status", submission.pk)
     assert client.get(status, {"shown": "RUNNING"}).status_code == 204
     running = client.get(status, {"shown": "QUEUED"})
-    assert b'id="job-status">Running' in running.content and b"hx-trigger" in running.content
+    assert b'id="job-status">Running' in running.content and b"data-poll-url" in running.content
     job.delete()
     done_job(submission)
     done = client.get(status, {"shown": "RUNNING"})
     assert b'id="score">72.5' in done.content
-    assert b"hx-trigger" not in done.content  # polling stops
+    assert b"data-poll-url" not in done.content  # polling stops
+
+
+def test_status_poll_with_nothing_new_costs_one_query_and_reads_no_text(client, django_assert_num_queries):
+    submission = submitted(SubmissionFactory(source_code="x = 1\n" * 10_000))
+    job_for(submission, status="QUEUED")
+    client.force_login(submission.owner)
+    with django_assert_num_queries(3) as queries:  # session, user, the job's status
+        assert client.get(url("submission_status", submission.pk), {"shown": "QUEUED"}).status_code == 204
+    assert "source_code" not in queries.captured_queries[-1]["sql"]
+    someone_else = UserFactory()
+    client.force_login(someone_else)
+    assert client.get(url("submission_status", submission.pk), {"shown": "QUEUED"}).status_code == 404
 
 
 def test_result_shows_criteria_feedback_with_context_and_summary(client):
@@ -256,6 +268,46 @@ def test_result_shows_criteria_feedback_with_context_and_summary(client):
     assert "Source code</span>, line 2" in page
     assert '<span class="target"><span class="ln">2</span>def add(a, b):</span>' in page
     assert "Clear names." in page and "Add an example to the README." in page
+
+
+def test_read_only_code_has_numbered_lines_that_feedback_items_link_to(client):
+    submission = submitted(SubmissionFactory(source_code="import os\ndef add(a, b):\n    return a + b\n",
+                                             documentation="Adds.\n\nadd(1, 2) == 3"))
+    done_job(submission, feedback=[
+        {"severity": "warning", "message": "No docstring.", "file": "source_code", "line": 2},
+        {"severity": "info", "message": "Example.", "file": "documentation", "line": 3},
+        {"severity": "info", "message": "Past the end.", "file": "source_code", "line": 9},
+    ])
+    client.force_login(submission.owner)
+    page = client.get(url("submission_detail", submission.pk)).content.decode()
+    assert '<span id="code-L2" data-n="2">def add(a, b):</span>' in page
+    assert '<span id="doc-L2" data-n="2"></span><span id="doc-L3" data-n="3">add(1, 2) == 3</span>' in page
+    assert '<a class="cite" href="#code-L2"><span dir="auto">Source code</span>, line 2</a>' in page
+    assert '<a class="cite" href="#doc-L3"><span dir="auto">Documentation</span>, line 3</a>' in page
+    assert 'href="#code-L9"' not in page and "Source code</span>, line 9" in page  # no line to land on
+
+
+def test_a_cited_attached_file_is_shown_numbered_with_the_result(client, s3, settings):
+    submission = submitted(SubmissionFactory())
+    body = b"word,count\n<b>a</b>,1\nb,x\n"
+    file = SubmissionFileFactory(submission=submission, original_name="words.csv", size=len(body))
+    s3.put_object(Bucket=settings.S3_BUCKET, Key=file.storage_key, Body=body)
+    done_job(submission, feedback=[{"severity": "error", "message": "Not a number.", "file": "words.csv", "line": 3}])
+    client.force_login(submission.owner)
+    page = client.get(url("submission_status", submission.pk), {"shown": "RUNNING"}).content.decode()
+    assert f'<a class="cite" href="#file-{file.pk}-L3"><span dir="auto">words.csv</span>, line 3</a>' in page
+    assert f'<span id="file-{file.pk}-L2" data-n="2">&lt;b&gt;a&lt;/b&gt;,1</span>' in page
+    assert f'<span id="file-{file.pk}-L3" data-n="3">b,x</span>' in page
+
+
+def test_code_view_numbers_a_bounded_number_of_lines(client):
+    submission = submitted(SubmissionFactory(source_code="\n" * 200_000 + "last = 1\n"))
+    done_job(submission, feedback=[{"severity": "info", "message": "Far.", "file": "source_code", "line": 200_001}])
+    client.force_login(submission.owner)
+    page = client.get(url("submission_detail", submission.pk)).content.decode()
+    assert page.count('<span id="code-L') == results.NUMBERED_LINES_MAX
+    assert "last = 1" in page  # the rest is shown, unnumbered
+    assert 'href="#code-L200001"' not in page
 
 
 def test_result_rendering_survives_unexpected_shapes(client):
@@ -349,7 +401,8 @@ def test_submission_page_query_count_is_bounded(client, django_assert_num_querie
     # session, user, submission with assignment, files, latest job with result
     with django_assert_num_queries(5):
         assert client.get(url("submission_detail", submission.pk)).status_code == 200
-    with django_assert_num_queries(5):
+    # the same, after the one-query check that something changed
+    with django_assert_num_queries(6):
         assert client.get(url("submission_status", submission.pk)).status_code == 200
 
 
