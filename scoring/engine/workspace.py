@@ -88,6 +88,8 @@ class Workspace:
     unanalysed: list[Unanalysed] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # attachments of a kind no analyser reads
     line_counts: dict[str, int] = field(default_factory=dict)
+    # ruff's diagnostics by Python file name, filled on first use (analysers/ruff_lint.py)
+    lint: dict[str, object] = field(default_factory=dict)
 
     @property
     def has_code(self) -> bool:

@@ -55,9 +55,11 @@ def load_expected(name: str) -> dict:
 
 
 def finding_key(item: engine.FeedbackItem) -> str:
-    """How expected.json names a feedback item: criterion, rule, and file:line when it has a place."""
+    """How expected.json names a feedback item: criterion, rule, file:line when
+    it has a place, and the points it cost (-4.5) when it cost any."""
     place = f" {item.file}:{item.line}" if item.file else ""
-    return f"{item.criterion} {item.rule}{place}"
+    points = f" -{item.points:g}" if item.points else ""
+    return f"{item.criterion} {item.rule}{place}{points}"
 
 
 def expectation(outcome: engine.Outcome) -> dict:
