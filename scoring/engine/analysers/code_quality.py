@@ -129,18 +129,45 @@ def _ruff(ws: Workspace, source: PythonSource, findings: Findings) -> None:
                      f"The extra checks (ruff) cover the first {ruff_lint.MAX_FILES} Python files only.",
                      "Submit fewer Python files to have all of them checked.", file=source.name, line=1)
         return
+    unmanaged = {d.line for d in found if d.code == "SIM115"} | _unmanaged_opens(source.tree)
+    for line in sorted(unmanaged):
+        findings.add("resources.open-without-with", WARNING,
+                     "A file is opened without `with`: it stays open if an error happens before it is closed, "
+                     "or for good if it is never closed.",
+                     "Open files in a `with open(...) as f:` block, which closes them in every case.",
+                     file=source.name, line=line, penalty=0.1, cap=0.3)
     for diagnostic in found:
-        if diagnostic.code == "SIM115":
-            findings.add("resources.open-without-with", WARNING,
-                         "A file is opened without `with`: it stays open if an error happens before it is closed, "
-                         "or for good if it is never closed.",
-                         "Open files in a `with open(...) as f:` block, which closes them in every case.",
-                         file=source.name, line=diagnostic.line, penalty=0.1, cap=0.3)
-        elif diagnostic.code.startswith("B"):
+        if diagnostic.code.startswith("B"):
             findings.add(f"bugbear.{diagnostic.code}", WARNING, f"{diagnostic.message.rstrip('.')}.",
                          BUGBEAR_SUGGESTIONS.get(diagnostic.code, f"Rule {diagnostic.code} explains the problem and "
                                                                   f"the fix: {diagnostic.url}"),
                          file=source.name, line=diagnostic.line, penalty=0.04, cap=0.3)
+
+
+def _unmanaged_opens(tree: ast.Module) -> set[int]:
+    """Lines of open() calls that ruff's SIM115 lets pass but that leak the
+    file: inside an expression of a return (`return json.load(open(p))`).
+    An open() that is a with-item, handed to a context manager, or returned
+    as it is (a factory) is managed."""
+    managed: set[int] = set()
+    calls: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            managed.update(id(item.context_expr) for item in node.items)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            managed.add(id(node.value))
+        elif isinstance(node, ast.Call):
+            if _callee(node.func) in ("enter_context", "closing"):
+                managed.update(id(arg) for arg in node.args)
+            if _callee(node.func) == "open":
+                calls.append(node)
+    return {call.lineno for call in calls if id(call) not in managed}
+
+
+def _callee(func: ast.AST) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def _structure(source: PythonSource, tree: ast.Module, findings: Findings) -> None:

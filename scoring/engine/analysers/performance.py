@@ -241,6 +241,7 @@ class _SmellFinder(ast.NodeVisitor):
         self.changed: dict[int, tuple[set[str], set[str]]] = {}
         self.in_iterable = False
         self.membership_in_loop: set[int] = set()  # lines with an `in` test inside a loop
+        self.reported: set[int] = set()  # id() of calls already reported (as the list of a membership test)
         own = list(_own_nodes(source.tree))
         self.module_lists, self.module_strings, self.module_tuples = _typed_names(source.tree, own)
         self.lists, self.strings, self.tuples = self.module_lists, self.module_strings, self.module_tuples
@@ -376,6 +377,7 @@ class _SmellFinder(ast.NodeVisitor):
                         "membership on it.",
                     )
                 elif isinstance(right, (ast.Call, ast.ListComp)) and _is_list_expr(right):
+                    self.reported.add(id(right))
                     self.report(
                         "membership.list-in-loop", WARNING, node,
                         f"`in {_short(right)}` builds a list and scans it on every iteration: O(n) each time.",
@@ -421,7 +423,7 @@ class _SmellFinder(ast.NodeVisitor):
             )
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self.loops:
+        if self.loops and id(node) not in self.reported:
             self._repeated_work(node)
         self.generic_visit(node)
 
