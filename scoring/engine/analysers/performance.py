@@ -27,6 +27,7 @@ WARNING_PENALTY = 0.15
 KEYS_PENALTY = 0.1  # `in d.keys()`: a view per test, not a scan, in Python 3
 RULE_CAP = 0.45
 ORDER = {2: "O(n²)", 3: "O(n³)", 4: "O(n⁴)"}
+MAX_LINES_LISTED = 5  # of a nest of loops, in its message
 
 # O(n) builtins whose result does not change while their argument does not.
 LINEAR_BUILTINS = {"sorted", "sum", "max", "min", "list", "set", "tuple", "dict", "any", "all", "reversed"}
@@ -295,7 +296,8 @@ class _SmellFinder(ast.NodeVisitor):
                 continue
             levels = len(nest.chain)
             order = ORDER.get(levels, f"O(n^{levels})")
-            lines = ", ".join(str(loop.lineno) for loop in nest.chain)
+            lines = ", ".join(str(loop.lineno) for loop in nest.chain[:MAX_LINES_LISTED])
+            lines += ", …" if levels > MAX_LINES_LISTED else ""
             self.report(
                 "nested-loops.same-collection", WARNING, nest.chain[1],
                 f"{levels} loops over `{nest.name}` are nested in each other (lines {lines}): {order} in the "

@@ -59,12 +59,12 @@ def command() -> list[str]:
     ]
 
 
-def lint(text: str, *, timeout: float = TIMEOUT_SECONDS) -> list[Diagnostic] | None:
+def lint(text: str) -> list[Diagnostic] | None:
     """ruff's diagnostics for one Python text, in line order; None when ruff
-    did not finish within ``timeout``."""
+    did not finish within TIMEOUT_SECONDS."""
     try:
         done = subprocess.run(  # noqa: S603 (a fixed command; the text only goes to stdin)
-            command(), input=text.encode("utf-8", "surrogatepass"), capture_output=True, timeout=timeout,
+            command(), input=text.encode("utf-8", "surrogatepass"), capture_output=True, timeout=TIMEOUT_SECONDS,
             cwd="/", env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, check=False,
         )
     except subprocess.TimeoutExpired:
