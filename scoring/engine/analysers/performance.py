@@ -395,6 +395,11 @@ class _SmellFinder(ast.NodeVisitor):
             if _is_name(value.left, name) or _is_name(value.right, name):
                 other = value.right if _is_name(value.left, name) else value.left
                 self._copying_concat(node, name, other, f"{name} = {_short(value)}")
+        elif self.loops and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(value, ast.JoinedStr):  # s = f"{s}{word}" rebuilds s as well
+            name = node.targets[0].id
+            if any(isinstance(part, ast.FormattedValue) and _is_name(part.value, name) for part in value.values):
+                self._copying_concat(node, name, value, f"{name} = {_short(value)}")
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
