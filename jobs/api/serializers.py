@@ -54,7 +54,7 @@ class FeedbackItemOutputSerializer(serializers.Serializer):
     rule = _StoredText(allow_blank=True, help_text="The analyser's rule, e.g. nested-loops.same-collection.")
     points = _StoredNumber(
         allow_null=True,
-        help_text="Points of its criterion this item cost, in tenths (0 for a hint). A criterion's score is its "
+        help_text="Points of its criterion this item cost, with one decimal (0 for a hint). A criterion's score is its "
                   "max_score minus the sum of its items' points. Null in results stored by engines before 2.0.0, "
                   "which did not record points per item.",
     )

@@ -113,7 +113,7 @@ def _python_file(source: PythonSource, findings: Findings) -> None:
         _naming(source, tree, findings)
         _docstrings(source, tree, findings)
     except RecursionError:
-        findings.add("input.too-deep", ERROR, f"{source.name} is nested too deeply to analyse completely.",
+        findings.add("input.too-deep", ERROR, f"{place_label(source.name)} is nested too deeply to analyse completely.",
                      "Flatten the deeply nested expressions or blocks.", file=source.name, line=1, penalty=0.5)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..findings import Findings
+from ..findings import Findings, place_label
 from ..types import INFO, PERFORMANCE, WARNING
 from ..workspace import PythonSource, Workspace
 from . import ruff_lint
@@ -62,7 +62,8 @@ def analyse(ws: Workspace) -> tuple[float, Findings]:
             finder.visit(source.tree)
             _ruff(ws, source, finder.membership_in_loop, findings)
         except RecursionError:
-            findings.add("input.too-deep", WARNING, f"{source.name} is nested too deeply to analyse completely.",
+            findings.add("input.too-deep", WARNING,
+                         f"{place_label(source.name)} is nested too deeply to analyse completely.",
                          "Flatten the deeply nested expressions or blocks.", file=source.name, line=1,
                          penalty=WARNING_PENALTY)
     if not findings.items:
