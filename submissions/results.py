@@ -51,6 +51,8 @@ class FeedbackView:
     context: list[ContextLine] = field(default_factory=list)
     # The id of the cited line in a read-only code view on the page, if shown there.
     anchor: str = ""
+    # The points the item cost; None in results stored before items carried points (unknown, not zero).
+    points: Decimal | None = None
 
 
 @dataclass
@@ -75,6 +77,11 @@ class ResultView:
     overview: str = ""
     sources: list[CodeView] = field(default_factory=list)
 
+    @property
+    def has_points(self) -> bool:
+        """Whether the items carry points (results stored before they did show none)."""
+        return any(item.points is not None for item in self.feedback)
+
 
 def present_result(
     *, total, criteria, feedback, summary, texts: dict[str, str], anchors: dict[str, str] | None = None,
@@ -90,8 +97,8 @@ def present_result(
         total=_number(total),
         criteria=[_criterion(c) for c in _as_dicts(criteria)],
         feedback=items,
-        strengths=_strings(summary.get("strengths")),
-        improvements=_strings(summary.get("improvements") or summary.get("weaknesses")),
+        strengths=_without_field_names(_strings(summary.get("strengths"))),
+        improvements=_without_field_names(_strings(summary.get("improvements") or summary.get("weaknesses"))),
         next_steps=_strings(summary.get("next_steps") or summary.get("next")),
         overview=_text(summary.get("overview") or summary.get("text") or summary.get("summary")),
         sources=sources or [],
@@ -141,7 +148,24 @@ def _feedback(data: dict, texts: dict[str, str], anchors: dict[str, str]) -> Fee
         line=line,
         context=context,
         anchor=line_anchor(anchors[file], line) if linkable else "",
+        points=_points(data.get("points")),
     )
+
+
+def _points(value) -> Decimal | None:
+    number = _number(value)
+    return number if number is not None and number >= 0 else None
+
+
+# Older engines named the text fields by their internal names in summary lines
+# ("source_code: no lint findings.", "(source_code, line 8)").
+_OLD_FIELD_NAMES = [("source_code:", "Source code:"), ("(source_code,", "(source code,")]
+
+
+def _without_field_names(texts: list[str]) -> list[str]:
+    for old, new in _OLD_FIELD_NAMES:
+        texts = [text.replace(old, new) for text in texts]
+    return texts
 
 
 def _context(text: str | None, line: int | None) -> list[ContextLine]:

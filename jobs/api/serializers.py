@@ -1,3 +1,4 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -10,12 +11,62 @@ class JobErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class _StoredNumber(serializers.FloatField):
+    """A number read from a stored result: results are plain JSON written by
+    whichever engine version scored them, so a missing or odd value reads as
+    null rather than failing the response."""
+
+    def get_attribute(self, instance):
+        return instance.get(self.source) if isinstance(instance, dict) else None
+
+    def to_representation(self, value):
+        if value is None or isinstance(value, bool):
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class _StoredLine(_StoredNumber):
+    def to_representation(self, value):
+        number = super().to_representation(value)
+        return int(number) if number is not None and number.is_integer() and number > 0 else None
+
+
+class _StoredText(serializers.CharField):
+    def get_attribute(self, instance):
+        value = instance.get(self.source) if isinstance(instance, dict) else None
+        return "" if value is None or isinstance(value, dict | list) else value
+
+
+class FeedbackItemOutputSerializer(serializers.Serializer):
+    criterion = _StoredText(allow_blank=True, help_text="The key of the criterion the item belongs to.")
+    severity = _StoredText(help_text="error, warning, or info (a hint, which costs no points).")
+    message = _StoredText()
+    suggestion = _StoredText(allow_blank=True)
+    file = _StoredText(
+        allow_blank=True,
+        help_text="source_code, documentation or an attachment's name; empty when the item has no place.",
+    )
+    line = _StoredLine(allow_null=True, help_text="1-based line in `file`, or null.")
+    rule = _StoredText(allow_blank=True, help_text="The analyser's rule, e.g. nested-loops.same-collection.")
+    points = _StoredNumber(
+        allow_null=True,
+        help_text="Points of its criterion this item cost, with one decimal (0 for a hint). A criterion's score is its "
+                  "max_score minus the sum of its items' points. Null in results stored by engines before 2.0.0, "
+                  "which did not record points per item.",
+    )
+
+
 class ScoreResultOutputSerializer(serializers.Serializer):
     score = serializers.DecimalField(source="total", max_digits=5, decimal_places=1, coerce_to_string=False)
-    criteria = serializers.JSONField(help_text="Each criterion's name, weight and score.")
-    feedback = serializers.JSONField(
-        help_text="Feedback items: {criterion, severity, message, suggestion, file, line}."
+    criteria = serializers.JSONField(
+        help_text="Each criterion: {key, name, score, max_score}; score is max_score minus the points of the "
+                  "criterion's feedback items."
     )
+    feedback = FeedbackItemOutputSerializer(many=True, help_text="Feedback items, each with the points it cost.")
     summary = serializers.JSONField(help_text="Strengths, improvements and next steps.")
     engine_version = serializers.CharField()
     created_at = serializers.DateTimeField()

@@ -132,6 +132,31 @@ def test_poll_of_a_done_job_has_the_score_criteria_feedback_and_summary():
     assert result["engine_version"] == job.result.engine_version
 
 
+def test_each_feedback_item_carries_its_points_and_they_add_up_to_the_criterion_scores():
+    source = "def f(words):\n    out = []\n    for w in words:\n        out = out + [w]\n    return out\n"
+    job = done_job(source_code=source)
+    result = api_as(job.submission.owner).get(f"/api/scoring/{job.pk}").json()["result"]
+    assert result["feedback"] and all(isinstance(item["points"], float) for item in result["feedback"])
+    for criterion in result["criteria"]:
+        charged = sum(item["points"] for item in result["feedback"] if item["criterion"] == criterion["key"])
+        assert round(criterion["max_score"] - charged, 1) == criterion["score"]
+    copy = next(item for item in result["feedback"] if item["rule"] == "copies.concat-in-loop")
+    assert (copy["line"], copy["points"]) == (4, 4.5)
+
+
+def test_a_result_stored_before_points_per_item_shows_them_as_unknown():
+    job = done_job(source_code="def f(x):\n    return x * 2\n")
+    old = [{key: value for key, value in item.items() if key != "points"} for item in job.result.feedback]
+    old.append({"severity": "warning", "message": "odd", "line": "n/a"})
+    type(job.result).objects.filter(pk=job.result.pk).update(feedback=old)
+    response = api_as(job.submission.owner).get(f"/api/scoring/{job.pk}")
+    assert response.status_code == 200
+    items = response.json()["result"]["feedback"]
+    assert [item["points"] for item in items] == [None] * len(old)
+    assert items[-1] == {"criterion": "", "severity": "warning", "message": "odd", "suggestion": "", "file": "",
+                         "line": None, "rule": "", "points": None}
+
+
 def test_internal_error_text_is_shown_to_staff_only():
     job = failed_job(code="attempts_exhausted", message="OperationalError: could not reach db.internal")
     learner_view = api_as(job.submission.owner).get(f"/api/scoring/{job.pk}").json()

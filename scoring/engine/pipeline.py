@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from . import workspace
 from .analysers import code_quality, data_files, documentation, performance
-from .findings import Findings, limit_items
+from .findings import Findings, apportion, limit_items
 from .summary import summarise
 from .types import (
     ANALYSERS,
@@ -16,6 +17,7 @@ from .types import (
     DOCUMENTATION,
     INFO,
     PERFORMANCE,
+    WARNING,
     CriterionScore,
     FeedbackItem,
     Outcome,
@@ -61,16 +63,17 @@ def score(data: SubmissionInput, rubric: RubricSpec = DEFAULT_RUBRIC, *,
     ws = workspace.build(data)
     criteria: list[CriterionScore] = []
     items: list[FeedbackItem] = []
-    unstored: dict[tuple[str, str, str], int] = {}
-    strengths: list[str] = []
+    unstored: dict[tuple[str, str, str], tuple[int, float]] = {}
+    strengths: list[tuple[str, str, str]] = []
     for criterion in rubric.criteria:
         checkpoint(criterion.key)
         ratio, findings = ANALYSE[criterion.key](ws, rubric)
-        criteria.append(CriterionScore(criterion.key, criterion.name, _points(ratio, criterion.weight),
-                                       float(criterion.weight)))
-        items.extend(findings.items)
-        unstored.update({(criterion.key, rule, file): n for (rule, file), n in findings.unstored.items()})
-        strengths.extend(findings.strengths)
+        points = _points(ratio, criterion.weight)
+        charged, hidden = _charged(findings, criterion.weight, points)
+        criteria.append(CriterionScore(criterion.key, criterion.name, points, float(criterion.weight)))
+        items.extend(charged)
+        unstored.update({(criterion.key, rule, file): value for (rule, file), value in hidden.items()})
+        strengths.extend((criterion.key, topic, text) for topic, text in findings.strengths)
     items.extend(_ignored(ws, rubric))
     feedback = _in_order(_located(limit_items(items, unstored), ws.line_counts), rubric)
     total = round(sum(c.score for c in criteria), 1)
@@ -87,6 +90,29 @@ def score(data: SubmissionInput, rubric: RubricSpec = DEFAULT_RUBRIC, *,
 
 def _points(ratio: float, weight: int) -> float:
     return round(min(max(ratio, 0.0), 1.0) * weight, 1)
+
+
+def _charged(findings: Findings, weight: int, score: float,
+             ) -> tuple[list[FeedbackItem], dict[tuple[str, str], tuple[int, float]]]:
+    """The criterion's items with the points each cost: the points lost
+    (maximum minus score, in tenths) split over the items in proportion to
+    their share of the loss (Findings.losses), so they add up exactly. Also
+    the points of the unstored items, by (rule, file), with their count."""
+    lost = round(weight * 10) - round(score * 10)
+    stored, unstored = findings.losses()
+    keys = sorted(unstored)
+    shares = stored + [unstored[key] for key in keys]
+    if lost > 0 and not any(shares):  # an analyser lost points without saying why: never hide it
+        shares = [0.0 if item.severity == INFO else 1.0 for item in findings.items] + [1.0] * len(keys)
+    tenths = apportion(lost, shares)
+    items = [replace(item, points=part / 10) for item, part in zip(findings.items, tenths, strict=False)]
+    hidden = {key: (findings.unstored[key], part / 10) for key, part in zip(keys, tenths[len(items):], strict=True)}
+    if lost > sum(tenths):
+        items.append(FeedbackItem(
+            findings.criterion, WARNING, "Points were lost here without a specific finding.",
+            "Ask your teacher to review this result.", rule="score.unexplained", points=(lost - sum(tenths)) / 10,
+        ))
+    return items, hidden
 
 
 def _ignored(ws: workspace.Workspace, rubric: RubricSpec) -> list[FeedbackItem]:
@@ -107,8 +133,7 @@ def _located(items: list[FeedbackItem], line_counts: dict[str, int]) -> list[Fee
             last = line_counts.get(item.file, 1)
             line = min(max(item.line or 1, 1), last)
             if line != item.line:
-                item = FeedbackItem(item.criterion, item.severity, item.message, item.suggestion, item.file, line,
-                                    item.rule)
+                item = replace(item, line=line)
         located.append(item)
     return located
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "2.0.0"
 
 CODE_QUALITY = "code_quality"
 DOCUMENTATION = "documentation"
@@ -105,6 +105,9 @@ class FeedbackItem:
     file: str = ""
     line: int | None = None
     rule: str = ""
+    # The points of the criterion this item cost (0 for a hint). A criterion's
+    # score is its maximum minus its items' points, exactly (pipeline.py).
+    points: float = 0.0
 
     def sort_key(self) -> tuple:
         return (SEVERITY_RANK.get(self.severity, 9), self.file, self.line or 0, self.rule, self.message)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import lizard
 
+from .findings import display_name, place_label
 from .types import (
     CODE_QUALITY,
     DATA_FILES,
@@ -88,6 +89,8 @@ class Workspace:
     unanalysed: list[Unanalysed] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # attachments of a kind no analyser reads
     line_counts: dict[str, int] = field(default_factory=dict)
+    # ruff's diagnostics by Python file name, filled on first use (analysers/ruff_lint.py)
+    lint: dict[str, object] = field(default_factory=dict)
 
     @property
     def has_code(self) -> bool:
@@ -225,7 +228,8 @@ def _decode(ws: Workspace, criterion: str, name: str, raw: bytes) -> str | None:
 def _too_big(ws: Workspace, criterion: str, name: str, text: str, size: int, *, brackets: bool = False) -> bool:
     if size > MAX_TEXT_BYTES:
         ws.unanalysed.append(Unanalysed(
-            criterion, name, f"{name} is {_size(size)}; texts over {_size(MAX_TEXT_BYTES)} are not analysed.",
+            criterion, name,
+            f"{place_label(name)} is {_size(size)}; texts over {_size(MAX_TEXT_BYTES)} are not analysed.",
             "Submit the relevant part only; generated or bundled files do not belong in a submission.", 1,
         ))
         return True
@@ -244,7 +248,7 @@ def _too_big(ws: Workspace, criterion: str, name: str, text: str, size: int, *, 
             if len(line) > MAX_CODE_LINE_CHARS:
                 ws.unanalysed.append(Unanalysed(
                     criterion, name,
-                    f"Line {number} of {name} is {len(line)} characters long; code with lines over "
+                    f"Line {number} of {display_name(name)} is {len(line)} characters long; code with lines over "
                     f"{MAX_CODE_LINE_CHARS} characters (minified or generated) is not analysed.",
                     "Submit readable source code with normal line lengths.", number,
                 ))

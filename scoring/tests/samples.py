@@ -3,7 +3,10 @@
 A folder holds ``source_code.txt`` and ``documentation.md`` (the text fields,
 either may be absent), ``files/<name>.sample`` attachments with their content
 types in ``files.json`` (the suffix keeps linters off broken samples),
-optionally ``rubric.json`` (a RubricVersion.definition), and ``expected.json``.
+optionally ``rubric.json`` (a RubricVersion.definition), and ``expected.json``:
+the pinned outcome (written by the command at the end of this module) and,
+for samples with deliberately planted defects, ``planted``: hand-written
+[criterion, rule, line] rows the engine must report (line null: no place).
 """
 
 import json
@@ -55,9 +58,11 @@ def load_expected(name: str) -> dict:
 
 
 def finding_key(item: engine.FeedbackItem) -> str:
-    """How expected.json names a feedback item: criterion, rule, and file:line when it has a place."""
+    """How expected.json names a feedback item: criterion, rule, file:line when
+    it has a place, and the points it cost (-4.5) when it cost any."""
     place = f" {item.file}:{item.line}" if item.file else ""
-    return f"{item.criterion} {item.rule}{place}"
+    points = f" -{item.points:g}" if item.points else ""
+    return f"{item.criterion} {item.rule}{place}{points}"
 
 
 def expectation(outcome: engine.Outcome) -> dict:
@@ -77,5 +82,13 @@ if __name__ == "__main__":
 
     for sample in sys.argv[1:]:
         result = engine.score(load_input(sample), load_rubric(sample))
-        text = json.dumps({"engine_version": result.engine_version, **expectation(result)}, indent=2) + "\n"
-        (CORPUS / sample / "expected.json").write_text(text)
+        path = CORPUS / sample / "expected.json"
+        # The planted defects are written by hand and kept: the test checks the engine against them.
+        planted = {key: value for key, value in json.loads(path.read_text()).items() if key == "planted"} \
+            if path.exists() else {}
+        text = json.dumps({"engine_version": result.engine_version, **expectation(result)}, indent=2)
+        if planted:
+            rows = ",\n".join("    " + json.dumps(row) for row in planted["planted"])
+            listing = f"[\n{rows}\n  ]" if rows else "[]"
+            text = text[:-2] + f',\n  "planted": {listing}\n}}'
+        (CORPUS / sample / "expected.json").write_text(text + "\n")

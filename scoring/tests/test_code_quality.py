@@ -147,3 +147,34 @@ def test_no_code_at_all_scores_zero_for_code_quality():
     outcome = score("")
     assert found(outcome, CQ) == [("code.missing", "", None)]
     assert points(outcome, CQ) == 0.0
+
+
+def test_files_opened_without_a_context_manager_are_reported_and_managed_ones_are_not():
+    from scoring.tests.helpers import score as score_source
+
+    outcome = score_source("""\
+        import contextlib
+        import json
+        import os
+        import webbrowser
+
+
+        def load(path, stack: contextlib.ExitStack):
+            with open(path) as f:
+                f.read()
+            handle = stack.enter_context(open(path))
+            fd = os.open(path, os.O_RDONLY)
+            webbrowser.open("https://example.org")
+            data = json.loads(open(path).read())
+            return handle, fd, data
+
+
+        def factory(path):
+            return open(path)
+
+
+        def leaky(path):
+            return json.load(open(path))
+        """)
+    lines = [i.line for i in outcome.feedback if i.rule == "resources.open-without-with"]
+    assert lines == [13, 22]

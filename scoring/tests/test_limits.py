@@ -111,3 +111,10 @@ def test_a_thousand_line_submission_scores_well_within_the_budget():
     source = "\n\n".join(f'def f{n}(xs):\n    """F."""\n    return sorted(xs)[{n % 3}]' for n in range(260))
     timed(lambda: score(source))
     assert source.count("\n") >= 1000
+
+
+@pytest.mark.parametrize("source", ["x=1;" * 200_000, "x = " + "+".join(["1"] * 5000) + "\n"])
+def test_explanations_name_the_source_as_the_learner_knows_it(source):
+    outcome = score(source)
+    assert outcome.feedback[0].message.startswith(("Your source code is", "Line 1 of your source code is"))
+    assert all("source_code" not in t for i in outcome.feedback for t in (i.message, i.suggestion))

@@ -310,12 +310,39 @@ def test_code_view_numbers_a_bounded_number_of_lines(client):
     assert 'href="#code-L200001"' not in page
 
 
+def test_result_shows_the_points_each_item_cost_and_the_rule(client):
+    submission = submitted(SubmissionFactory(source_code="def f(xs):\n    for x in xs:\n        xs = xs + [x]\n"))
+    done_job(submission, feedback=[
+        {"criterion": "performance", "severity": "warning", "message": "Copies the list.", "suggestion": "Append.",
+         "file": "source_code", "line": 3, "rule": "copies.concat-in-loop", "points": 4.5},
+        {"criterion": "performance", "severity": "info", "message": "A hint.", "suggestion": "Maybe.",
+         "file": "source_code", "line": 2, "rule": "idiom.PERF401", "points": 0.0},
+    ])
+    client.force_login(submission.owner)
+    page = client.get(url("submission_detail", submission.pk)).content.decode()
+    assert 'data-points="4.5">−4.5 points</span>' in page
+    assert 'data-points="0">no points deducted</span>' in page
+    assert 'id="points-rule"' in page
+
+
+def test_an_old_result_without_points_shows_no_points_and_no_internal_labels(client):
+    submission = submitted(SubmissionFactory())
+    done_job(submission, summary={"strengths": ["source_code: no lint findings."],
+                                  "improvements": ["Performance: Slow (source_code, line 8)"]})
+    client.force_login(submission.owner)
+    page = client.get(url("submission_detail", submission.pk)).content.decode()
+    assert "data-points" not in page and 'id="points-rule"' not in page
+    assert "Source code: no lint findings." in page and "(source code, line 8)" in page
+    assert "source_code:" not in page and "(source_code," not in page
+
+
 def test_result_rendering_survives_unexpected_shapes(client):
     submission = submitted(SubmissionFactory())
     done_job(
         submission,
         criteria=[{"name": "Odd"}, "not a dict", {"score": "n/a", "max_score": None}],
-        feedback=[{"message": "Line out of range", "file": "source_code", "line": 999}, {"line": "x"}, 7],
+        feedback=[{"message": "Line out of range", "file": "source_code", "line": 999, "points": "lots"},
+                  {"line": "x", "points": -3}, 7],
         summary={"strengths": "One string", "next_steps": [{"message": "As an object"}, None, 3]},
     )
     client.force_login(submission.owner)

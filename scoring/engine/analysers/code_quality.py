@@ -11,9 +11,10 @@ from pyflakes import checker as pyflakes_checker
 from radon.complexity import cc_rank
 from radon.visitors import ComplexityVisitor
 
-from ..findings import Findings
+from ..findings import Findings, display_name, place_label
 from ..types import CODE_QUALITY, ERROR, INFO, WARNING
 from ..workspace import PythonSource, Text, Workspace
+from . import ruff_lint
 from .python_ast import FUNCTION_NODES, public_definitions, walk_with_function_flag
 
 COMPLEXITY_WARNING = 10  # radon rank C starts at 11
@@ -41,6 +42,16 @@ PYFLAKES_SUGGESTIONS = {
     "IsLiteral": "Compare values with == and !=; `is` compares identity.",
 }
 
+BUGBEAR_SUGGESTIONS = {
+    "B006": "Default to None and create the list or dict inside the function: the default is shared by every call.",
+    "B007": "Name an unused loop variable `_`, or use it.",
+    "B008": "Call the function inside the body: a default is computed once, when the function is defined.",
+    "B011": "Raise AssertionError instead: `assert False` disappears under python -O.",
+    "B018": "Remove the expression, or assign or return its value.",
+    "B020": "Use another name for the loop variable: it replaces the collection you iterate over.",
+    "B023": "Bind the loop variable as a default argument, or build the function outside the loop.",
+}
+
 SNAKE = re.compile(r"^_*[a-z][a-z0-9_]*$|^_+$")
 UPPER = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 CAPWORDS = re.compile(r"^_*[A-Z][a-zA-Z0-9]*$")
@@ -57,22 +68,26 @@ _KEBAB = re.compile(r"(?<!^)(?=[A-Z])")
 def analyse(ws: Workspace) -> tuple[float, Findings]:
     findings = Findings(CODE_QUALITY)
     if not ws.has_code:
-        findings.add("code.missing", ERROR, "No source code was submitted.", "Add your code to the submission.")
+        findings.add("code.missing", ERROR, "No source code was submitted.", "Add your code to the submission.",
+                     penalty=1.0)
         return 0.0, findings
-    weighted: list[tuple[float, int]] = []
+    weighted: list[tuple[str, float, int]] = []
     for piece in ws.unanalysed:
         if piece.criterion == CODE_QUALITY:
             findings.add("input.unreadable", ERROR, piece.message, piece.suggestion, file=piece.name,
                          line=piece.line, penalty=1.0)
-            weighted.append((findings.ratio(piece.name), _weight(ws.line_counts.get(piece.name, 1))))
+            weighted.append((piece.name, findings.ratio(piece.name), _weight(ws.line_counts.get(piece.name, 1))))
     for source in ws.python:
         _python_file(source, findings)
-        weighted.append((findings.ratio(source.name), _weight(len(source.lines))))
+        if source.tree is not None:
+            _ruff(ws, source, findings)
+        weighted.append((source.name, findings.ratio(source.name), _weight(len(source.lines))))
     for text in ws.other_code:
         _lizard_file(text, findings)
-        weighted.append((findings.ratio(text.name), _weight(len(text.lines))))
-    ratio = sum(r * w for r, w in weighted) / sum(w for _, w in weighted)
-    return ratio, findings
+        weighted.append((text.name, findings.ratio(text.name), _weight(len(text.lines))))
+    whole = sum(w for _, _, w in weighted)
+    findings.shares = {name: w / whole for name, _, w in weighted}
+    return sum(r * w for _, r, w in weighted) / whole, findings
 
 
 def _weight(lines: int) -> int:
@@ -98,13 +113,76 @@ def _python_file(source: PythonSource, findings: Findings) -> None:
         _naming(source, tree, findings)
         _docstrings(source, tree, findings)
     except RecursionError:
-        findings.add("input.too-deep", ERROR, f"{source.name} is nested too deeply to analyse completely.",
+        findings.add("input.too-deep", ERROR, f"{place_label(source.name)} is nested too deeply to analyse completely.",
                      "Flatten the deeply nested expressions or blocks.", file=source.name, line=1, penalty=0.5)
+
+
+def _ruff(ws: Workspace, source: PythonSource, findings: Findings) -> None:
+    found = ruff_lint.diagnostics(ws, source.name, source.text)
+    if found == ruff_lint.TIMED_OUT:
+        findings.add("lint.skipped", INFO,
+                     f"The extra checks (ruff) did not finish in time on {display_name(source.name)}.",
+                     "Split very large files; the checks run again when you resubmit.", file=source.name, line=1)
+        return
+    if found == ruff_lint.NOT_LINTED:
+        findings.add("lint.skipped", INFO,
+                     f"The extra checks (ruff) cover the first {ruff_lint.MAX_FILES} Python files only.",
+                     "Submit fewer Python files to have all of them checked.", file=source.name, line=1)
+        return
+    unmanaged, managed = _opens(source.tree)
+    # ruff flags open() handed to ExitStack.enter_context too: a line whose opens are all managed is fine.
+    unmanaged |= {d.line for d in found if d.code == "SIM115"} - (managed - unmanaged)
+    for line in sorted(unmanaged):
+        findings.add("resources.open-without-with", WARNING,
+                     "A file is opened without `with`: it stays open if an error happens before it is closed, "
+                     "or for good if it is never closed.",
+                     "Open files in a `with open(...) as f:` block, which closes them in every case.",
+                     file=source.name, line=line, penalty=0.1, cap=0.3)
+    for diagnostic in found:
+        if diagnostic.code.startswith("B"):
+            findings.add(f"bugbear.{diagnostic.code}", WARNING, f"{diagnostic.message.rstrip('.')}.",
+                         BUGBEAR_SUGGESTIONS.get(diagnostic.code, f"Rule {diagnostic.code} explains the problem and "
+                                                                  f"the fix: {diagnostic.url}"),
+                         file=source.name, line=diagnostic.line, penalty=0.04, cap=0.3)
+
+
+FILE_OPENERS = {"open", "io.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open"}
+
+
+def _opens(tree: ast.Module) -> tuple[set[int], set[int]]:
+    """Lines of open() calls that no `with`, context manager or return takes
+    charge of, and lines of those that one does. ruff's SIM115 finds most of
+    the first; this adds the ones it lets pass, such as `return
+    json.load(open(path))`. An open() returned as it is (a factory) is the
+    caller's to close."""
+    managed: set[int] = set()
+    calls: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            managed.update(id(item.context_expr) for item in node.items)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            managed.add(id(node.value))
+        elif isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if name.rsplit(".", 1)[-1] in ("enter_context", "closing"):
+                managed.update(id(arg) for arg in node.args)
+            if name in FILE_OPENERS:
+                calls.append(node)
+    return ({call.lineno for call in calls if id(call) not in managed},
+            {call.lineno for call in calls if id(call) in managed})
+
+
+def _dotted(func: ast.AST) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return f"{func.value.id}.{func.attr}"
+    return func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def _structure(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
     if tree.body and not any(isinstance(node, (*FUNCTION_NODES, ast.ClassDef)) for node in ast.walk(tree)):
-        findings.add("structure.no-functions", INFO, f"{source.name} defines no functions or classes.",
+        findings.add("structure.no-functions", WARNING, f"{place_label(source.name)} defines no functions or classes.",
                      "Put the logic into functions with clear names and docstrings, and call them from a short "
                      "main block.", file=source.name, line=1, penalty=0.15)
 
@@ -122,7 +200,7 @@ def _lint(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
             file=source.name, line=msg.lineno, penalty=0.1 if is_error else 0.04, cap=0.5,
         )
     if not messages:
-        findings.strengths.append(f"{source.name}: no lint findings.")
+        findings.praise(f"{place_label(source.name)}: no lint findings.", topic="lint")
 
 
 def _complexity(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
@@ -149,7 +227,8 @@ def _complexity(source: PythonSource, tree: ast.Module, findings: Findings) -> N
                 file=source.name, line=block.lineno, penalty=0.03, cap=0.15,
             )
     if blocks and worst <= COMPLEXITY_WARNING:
-        findings.strengths.append(f"{source.name}: functions are simple (highest cyclomatic complexity {worst}).")
+        findings.praise(f"{place_label(source.name)}: functions are simple (highest cyclomatic complexity {worst}).",
+                        topic="complexity")
 
 
 def _naming(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
@@ -158,7 +237,7 @@ def _naming(source: PythonSource, tree: ast.Module, findings: Findings) -> None:
     def report(rule: str, name: str, line: int, message: str, suggestion: str) -> None:
         if name not in reported:
             reported.add(name)
-            findings.add(rule, INFO, message, suggestion, file=source.name, line=line, penalty=0.02, cap=0.1)
+            findings.add(rule, WARNING, message, suggestion, file=source.name, line=line, penalty=0.02, cap=0.1)
 
     for node, in_function in walk_with_function_flag(tree):
         for name, line, kind in _names_of(node, in_function):
@@ -199,14 +278,14 @@ def _docstrings(source: PythonSource, tree: ast.Module, findings: Findings) -> N
     if not definitions:
         return
     missing = [(name, node) for name, node in definitions if ast.get_docstring(node) is None]
+    # A quarter of the file's points depends on docstring coverage, split over the public definitions.
     for name, node in missing:
-        findings.add("docstrings.missing", INFO, f"Public `{name}` has no docstring.",
+        findings.add("docstrings.missing", WARNING, f"Public `{name}` has no docstring.",
                      "Add a docstring: one line on what it does, then arguments and return value if not obvious.",
-                     file=source.name, line=node.lineno)
-    coverage = 1 - len(missing) / len(definitions)
-    findings.charge("docstrings.coverage", 0.25 * (1 - coverage), file=source.name)
+                     file=source.name, line=node.lineno, penalty=0.25 / len(definitions))
     if not missing and len(definitions) >= 2:
-        findings.strengths.append(f"{source.name}: every public function and class has a docstring.")
+        findings.praise(f"{place_label(source.name)}: every public function and class has a docstring.",
+                        topic="docstrings")
 
 
 class _CommentLines:
@@ -248,10 +327,10 @@ def _lizard_file(text: Text, findings: Findings) -> None:
             )
     for number, line in enumerate(text.lines, start=1):
         if len(line) > LONG_LINE:
-            findings.add("style.long-line", INFO, f"Line {number} is {len(line)} characters long.",
+            findings.add("style.long-line", WARNING, f"Line {number} is {len(line)} characters long.",
                          f"Keep lines under {LONG_LINE} characters.", file=text.name, line=number,
                          penalty=0.01, cap=0.1)
     if info.nloc >= 30 and comments.lines / info.nloc < MIN_COMMENT_RATIO:
-        findings.add("comments.few", INFO,
+        findings.add("comments.few", WARNING,
                      f"{text.name} has {comments.lines} comment line(s) for {info.nloc} lines of code.",
                      "Comment the why of non-obvious parts.", file=text.name, line=1, penalty=0.05)

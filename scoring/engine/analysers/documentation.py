@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..findings import Findings
+from ..findings import Findings, place_label
 from ..types import DOCUMENTATION, ERROR, INFO, WARNING
 from ..workspace import Text, Workspace
 from .python_ast import defined_names
@@ -85,24 +85,26 @@ class Document:
 
 
 def analyse(ws: Workspace) -> tuple[float, Findings]:
+    """Each finding costs its part of the criterion (WEIGHTS), so the ratio is
+    one minus the penalties of the items and every lost point has an item."""
     findings = Findings(DOCUMENTATION)
-    for piece in ws.unanalysed:
-        if piece.criterion == DOCUMENTATION:
-            findings.add("input.unreadable", ERROR, piece.message, piece.suggestion, file=piece.name, line=piece.line)
+    unreadable = [piece for piece in ws.unanalysed if piece.criterion == DOCUMENTATION]
+    for piece in unreadable:
+        # Beside readable documentation an unreadable file is only reported; alone it costs everything.
+        findings.add("input.unreadable", ERROR, piece.message, piece.suggestion, file=piece.name, line=piece.line,
+                     penalty=0.0 if ws.docs else 1.0)
     if not ws.docs:
-        if not findings.items:  # unreadable documentation was explained above
+        if not unreadable:
             findings.add("doc.missing", ERROR, "No documentation was submitted.",
-                         "Explain what the code does, how to use it, and give an example.")
+                         "Explain what the code does, how to use it, and give an example.", penalty=1.0)
         return 0.0, findings
     docs = [read_document(text) for text in ws.docs]
-    ratio = (
-        _length(docs, findings)
-        + _sections(docs, findings)
-        + _examples(docs, findings)
-        + _references(docs, ws, findings)
-        + _readability(docs, findings)
-    )
-    return min(ratio, 1.0), findings
+    _length(docs, findings)
+    _sections(docs, findings)
+    _examples(docs, findings)
+    _references(docs, ws, findings)
+    _readability(docs, findings)
+    return findings.ratio(), findings
 
 
 def read_document(text: Text) -> Document:
@@ -228,17 +230,22 @@ def _section_of(title: str) -> str:
     return ""
 
 
-def _length(docs: list[Document], findings: Findings) -> float:
+def _length(docs: list[Document], findings: Findings) -> None:
     words = sum(d.words for d in docs)
     if words < TARGET_WORDS:
-        findings.add("length.short", WARNING, f"The documentation has {words} words.",
-                     f"Aim for at least {TARGET_WORDS} words: what the code does, how to use it, and an example.")
+        penalty = WEIGHTS["length"] * (1 - words / TARGET_WORDS)
+        message = f"The documentation has {words} words."
+        if words < MIN_WORDS_FOR_READABILITY:  # too little text to earn the readability part either
+            penalty += WEIGHTS["readability"]
+            message = f"The documentation has {words} words, too few to judge how readable it is."
+        findings.add("length.short", WARNING, message,
+                     f"Aim for at least {TARGET_WORDS} words: what the code does, how to use it, and an example.",
+                     penalty=penalty)
     else:
-        findings.strengths.append(f"The documentation is substantial ({words} words).")
-    return WEIGHTS["length"] * min(1.0, words / TARGET_WORDS)
+        findings.praise(f"The documentation is substantial ({words} words).", topic="length")
 
 
-def _sections(docs: list[Document], findings: Findings) -> float:
+def _sections(docs: list[Document], findings: Findings) -> None:
     found: dict[str, tuple[str, Heading]] = {}
     for doc in docs:
         for heading in doc.headings:
@@ -247,23 +254,32 @@ def _sections(docs: list[Document], findings: Findings) -> float:
                 found[section] = (doc.name, heading)
     if "overview" not in found:
         _opening_paragraph(docs, found)
-    points = 0.0
     for section in SECTIONS:
         if section not in found:
-            findings.add("sections.missing", WARNING, f"The documentation has no {SECTION_TITLES[section]} section.",
-                         SECTION_SUGGESTIONS[section])
+            _missing_section(section, docs, findings)
             continue
         name, heading = found[section]
         if heading.words < MIN_SECTION_WORDS and not (section == "examples" and _has_code(docs)):
-            findings.add("sections.short", INFO,
+            findings.add("sections.short", WARNING,
                          f"The {SECTION_TITLES[section]} section has only {heading.words} words.",
-                         SECTION_SUGGESTIONS[section], file=name, line=heading.line)
-            points += WEIGHTS["section"] / 2
-        else:
-            points += WEIGHTS["section"]
+                         SECTION_SUGGESTIONS[section], file=name, line=heading.line,
+                         penalty=WEIGHTS["section"] / 2)
     if len(found) == len(SECTIONS):
-        findings.strengths.append("The documentation covers overview, usage and examples.")
-    return points
+        findings.praise("The documentation covers overview, usage and examples.", topic="sections")
+
+
+def _missing_section(section: str, docs: list[Document], findings: Findings) -> None:
+    if section != "examples":
+        findings.add("sections.missing", WARNING, f"The documentation has no {SECTION_TITLES[section]} section.",
+                     SECTION_SUGGESTIONS[section], penalty=WEIGHTS["section"])
+    elif _has_code(docs):
+        findings.add("examples.no-section", WARNING,
+                     "The documentation has code, but no Examples section that introduces it.",
+                     "Put the code under an Examples heading and say what each example shows.",
+                     penalty=WEIGHTS["section"])
+    else:
+        findings.add("examples.no-section", WARNING, "The documentation has no Examples section.",
+                     SECTION_SUGGESTIONS[section], penalty=WEIGHTS["section"])
 
 
 def _opening_paragraph(docs: list[Document], found: dict[str, tuple[str, Heading]]) -> None:
@@ -282,31 +298,32 @@ def _has_code(docs: list[Document]) -> bool:
     return any(d.code_blocks for d in docs)
 
 
-def _examples(docs: list[Document], findings: Findings) -> float:
+def _examples(docs: list[Document], findings: Findings) -> None:
     if _has_code(docs):
-        findings.strengths.append("The documentation shows code examples.")
-        return WEIGHTS["examples"]
+        findings.praise("The documentation shows code examples.", topic="examples")
+        return
     findings.add("examples.no-code", WARNING, "The documentation contains no code example.",
-                 "Add a fenced code block (```python ... ```) with a call and the result it gives.")
-    return 0.0
+                 "Add a fenced code block (```python ... ```) with a call and the result it gives.",
+                 penalty=WEIGHTS["examples"])
 
 
-def _references(docs: list[Document], ws: Workspace, findings: Findings) -> float:
+def _references(docs: list[Document], ws: Workspace, findings: Findings) -> None:
     names = sorted({name for source in ws.python if source.tree is not None for name in defined_names(source.tree)})
     if not names:
-        return WEIGHTS["references"]
+        return
     mentioned = _identifiers(d.prose for d in docs) | _identifiers(t.text for t in ws.docs)
     missing = [name for name in names if name not in mentioned]
+    penalty = WEIGHTS["references"] * len(missing) / len(names)
     if len(missing) == len(names):
         findings.add("references.none", WARNING,
                      f"The documentation mentions none of the code's functions or classes ({_listing(names)}).",
-                     "Refer to each public function by name and say what it does.")
+                     "Refer to each public function by name and say what it does.", penalty=penalty)
     elif missing:
-        findings.add("references.partial", INFO, f"The documentation does not mention {_listing(missing)}.",
-                     "Describe every public function or class, or make the undocumented ones private (_name).")
+        findings.add("references.partial", WARNING, f"The documentation does not mention {_listing(missing)}.",
+                     "Describe every public function or class, or make the undocumented ones private (_name).",
+                     penalty=penalty)
     else:
-        findings.strengths.append("The documentation refers to every public function and class.")
-    return WEIGHTS["references"] * (1 - len(missing) / len(names))
+        findings.praise("The documentation refers to every public function and class.", topic="references")
 
 
 def _identifiers(texts) -> set[str]:
@@ -327,28 +344,25 @@ def _listing(names: list[str], limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _readability(docs: list[Document], findings: Findings) -> float:
-    words = sum(d.words for d in docs)
-    if words < MIN_WORDS_FOR_READABILITY:
-        return 0.0
-    points = WEIGHTS["readability"]
+def _readability(docs: list[Document], findings: Findings) -> None:
+    if sum(d.words for d in docs) < MIN_WORDS_FOR_READABILITY:
+        return  # _length charged it: too short to judge
     for doc in docs:
         if doc.words < MIN_WORDS_FOR_READABILITY:
             continue
         grade = automated_readability_index(doc)
         if grade > HARD_GRADE:
-            points = 0.0
             findings.add("readability.hard", WARNING,
-                         f"{doc.name} is hard to read (Automated Readability Index {grade:.1f}).",
+                         f"{place_label(doc.name)} is hard to read (Automated Readability Index "
+                         f"{grade:.1f}).",
                          "Use shorter sentences and plainer words; one idea per sentence.",
-                         file=doc.name, line=doc.sentences[0].line if doc.sentences else 1)
+                         file=doc.name, line=doc.sentences[0].line if doc.sentences else 1,
+                         penalty=WEIGHTS["readability"], cap=WEIGHTS["readability"])
         for sentence in doc.sentences:
             if sentence.words > LONG_SENTENCE_WORDS:
                 findings.add("readability.long-sentence", INFO, f"A sentence of {sentence.words} words.",
                              "Split it into two or three sentences.", file=doc.name, line=sentence.line)
-    if points:
-        findings.strengths.append("The documentation is easy to read.")
-    return points
+    findings.praise("The documentation is easy to read.", topic="readability.hard")
 
 
 def automated_readability_index(doc: Document) -> float:
