@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: real S3/SQS clients and worker processes."""
 
+import threading
 from urllib.parse import quote
 
 import pytest
@@ -33,6 +34,26 @@ def _fresh_throttle_counters(request):
     # transactional test flushes): each test that may use it starts at zero.
     if request.node.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(request.fixturenames):
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_background_heartbeat_inside_a_test_transaction(request, monkeypatch):
+    """A job run in a test's own (never committed) transaction is invisible to
+    the lease heartbeat thread's connection: a beat landing mid-run would find
+    no lease and stop the run as "taken over". Such tests renew by calling
+    lease_keeper.beat() themselves; transactional tests and real workers beat."""
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or (_DATABASE_FIXTURES - {"db"}) & set(request.fixturenames):
+        return
+    from jobs.leases import lease_keeper
+
+    beat = lease_keeper.beat
+
+    def beat_unless_in_background():
+        if threading.current_thread().name != "lease-heartbeat":
+            beat()
+
+    monkeypatch.setattr(lease_keeper, "beat", beat_unless_in_background)
 
 
 @pytest.fixture(autouse=True)
