@@ -28,6 +28,19 @@ def latest_job_for_submission(*, submission_id) -> ScoringJob | None:
     )
 
 
+def latest_result_job_before(*, job: ScoringJob) -> ScoringJob | None:
+    """The newest DONE job of the same submission created before ``job``:
+    the result a rescore replaces (or, if the rescore fails, still stands)."""
+    return (
+        ScoringJob.objects.filter(
+            submission_id=job.submission_id, status=ScoringJob.Status.DONE, created_at__lt=job.created_at
+        )
+        .select_related("result")
+        .order_by("-created_at")
+        .first()
+    )
+
+
 # --- building blocks -----------------------------------------------------------
 
 class PercentilesCont(Aggregate):

@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from feedback_site.errors import DomainError
 from jobs.models import TERMINAL_STATUSES, ScoringJob
-from jobs.selectors import latest_job_for_submission
+from jobs.selectors import latest_job_for_submission, latest_result_job_before
 from jobs.services import submission_submit
 from submissions import results, selectors, storage
 from submissions.forms import SubmissionTextForm
@@ -222,7 +222,8 @@ def submission_submit_view(request, pk):
         context = {"submission": submission, "assignment": submission.assignment, "files": files}
         return render(request, "submissions/submission_confirm.html", context)
     submission_submit(submission_id=submission.pk, user=request.user)
-    messages.success(request, "Submitted. Your work is being scored; this page updates by itself.")
+    # No flash message: the scoring panel says what is happening, and a
+    # "being scored" banner would stay above the result once it is done.
     return redirect("submissions:submission_detail", pk=pk)
 
 
@@ -243,9 +244,23 @@ def submission_status(request, pk):
 
 
 def _scoring_context(submission: Submission, job, files: list[SubmissionFile]) -> dict:
-    context = {"job": job, "polling": job is not None and job.status not in TERMINAL_STATUSES, "result": None}
-    if job is not None and job.status == ScoringJob.Status.DONE and job.result is not None:
-        context["result"] = _present(job.result, submission, files)
+    """The scoring panel: the latest job, and the result to show. While a
+    staff rescore is queued or running, or if it failed, the result shown is
+    the earlier one (and the panel says so); once it is done, the new one."""
+    context = {"job": job, "polling": job is not None and job.status not in TERMINAL_STATUSES, "result": None,
+               "rescore": None, "result_job": None}
+    if job is None:
+        return context
+    result_job = job if job.status == ScoringJob.Status.DONE else None
+    if job.requested_by == ScoringJob.RequestedBy.STAFF:
+        earlier = latest_result_job_before(job=job)
+        context["rescore"] = {"earlier": earlier}
+        if result_job is None and earlier is not None:
+            result_job = earlier
+            files = list(selectors.submission_ready_files(submission=submission))
+    if result_job is not None and result_job.result is not None:
+        context["result"] = _present(result_job.result, submission, files)
+        context["result_job"] = result_job
     return context
 
 
