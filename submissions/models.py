@@ -9,6 +9,10 @@ from django.utils import timezone
 from submissions import filetypes
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+# The whole submission, code and documentation included: what the scorer
+# accepts (scoring.engine.MAX_TOTAL_BYTES; a test keeps the two equal, as this
+# app may not import the engine). Beyond it an upload or a submit is refused.
+MAX_TOTAL_BYTES = 16 * 1024 * 1024
 
 
 
@@ -136,6 +140,11 @@ class Submission(StatusTransitions, models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.IN_PROGRESS
+
+    @property
+    def text_size(self) -> int:
+        """The code and documentation in bytes (UTF-8), as they count towards MAX_TOTAL_BYTES."""
+        return sum(len(text.encode("utf-8", "surrogatepass")) for text in (self.source_code, self.documentation))
 
     def update_text(self, *, source_code: str, documentation: str, expected_version: int) -> bool:
         """Write the text fields if nobody else wrote since ``expected_version``.

@@ -26,14 +26,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from feedback_site.errors import DomainError
 from submissions import filetypes, storage
 from submissions.filenames import neutralise_file_name
-from submissions.models import Assignment, PendingObjectDeletion, Submission, SubmissionFile
+from submissions.models import MAX_TOTAL_BYTES, Assignment, PendingObjectDeletion, Submission, SubmissionFile
 from submissions.selectors import can_read_all_submissions
 
 logger = logging.getLogger(__name__)
@@ -147,20 +147,43 @@ def submission_mark_submitted(*, submission: Submission, user) -> None:
     """
     if not submission.is_editable:
         raise SubmissionLocked(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
-    if submission.assignment.deadline_passed():
-        raise NotReady("The deadline for this assignment has passed; it can no longer be submitted.")
-    files = list(submission.files.live().values_list("status", "original_name"))
-    pending = [name for status, name in files if status == SubmissionFile.Status.PENDING]
-    rejected = [name for status, name in files if status == SubmissionFile.Status.REJECTED]
-    if pending:
-        raise NotReady(f"Wait until every file is checked, or remove it: still pending: {', '.join(pending)}.")
-    if rejected:
-        raise NotReady(f"Remove the rejected file(s) before submitting: {', '.join(rejected)}.")
-    has_text = bool(submission.source_code.strip() or submission.documentation.strip())
-    if not (has_text or files):
-        raise NotReady("Write some code or documentation, or attach a file, before submitting.")
+    problems = submission_submit_problems(submission=submission)
+    if problems:
+        raise NotReady(" ".join(problems))
     if not submission.mark_submitted(actor=user):
         raise SubmissionLocked(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
+
+
+def submission_submit_problems(*, submission: Submission) -> list[str]:
+    """Why the submission cannot be submitted as it is now, for the learner
+    (empty: it can). The confirmation page shows them instead of its submit
+    button; ``submission_mark_submitted`` refuses with them."""
+    problems = []
+    if submission.assignment.deadline_passed():
+        problems.append("The deadline for this assignment has passed; it can no longer be submitted.")
+    files = list(submission.files.live().values_list("status", "original_name", "size"))
+    pending = [name for status, name, _ in files if status == SubmissionFile.Status.PENDING]
+    rejected = [name for status, name, _ in files if status == SubmissionFile.Status.REJECTED]
+    if pending:
+        problems.append(f"Wait until every file is checked, or remove it: still pending: {', '.join(pending)}.")
+    if rejected:
+        problems.append(f"Remove the rejected file(s) before submitting: {', '.join(rejected)}.")
+    has_text = bool(submission.source_code.strip() or submission.documentation.strip())
+    if not (has_text or files):
+        problems.append("Write some code or documentation, or attach a file, before submitting.")
+    total = submission.text_size + sum(size or 0 for status, _, size in files if status == SubmissionFile.Status.READY)
+    if total > MAX_TOTAL_BYTES:
+        problems.append(
+            f"Your code, documentation and files come to {filesizeformat(total)}; a submission may be at most "
+            f"{filesizeformat(MAX_TOTAL_BYTES)} in total. Remove or shrink a file."
+        )
+    return problems
+
+
+def submission_used_bytes(*, submission: Submission) -> int:
+    """What counts towards MAX_TOTAL_BYTES now: the text and the verified files."""
+    ready = submission.files.filter(status=SubmissionFile.Status.READY).aggregate(total=Sum("size"))["total"]
+    return submission.text_size + (ready or 0)
 
 
 # --- files -------------------------------------------------------------------
@@ -208,6 +231,13 @@ def submission_file_upload_start(
         raise ValidationError(
             {"size": f"The file is {filesizeformat(size)}; the limit is {filesizeformat(assignment.max_file_size)}."}
         )
+    room = MAX_TOTAL_BYTES - submission_used_bytes(submission=submission)
+    if size > room:
+        raise ValidationError({"size": (
+            f"The file is {filesizeformat(size)}, but only {filesizeformat(max(room, 0))} of the "
+            f"{filesizeformat(MAX_TOTAL_BYTES)} a submission may hold in total (code, documentation and files) "
+            "is left. Remove or shrink a file first."
+        )})
     active = submission.files.filter(
         status__in=(SubmissionFile.Status.PENDING, SubmissionFile.Status.READY)
     ).count()
@@ -231,11 +261,12 @@ def submission_file_upload_start(
     post = storage.presigned_upload(
         key=file.storage_key,
         content_type=_policy_content_type(content_type),
-        max_size=assignment.max_file_size,
+        max_size=min(assignment.max_file_size, room),  # S3 refuses a body beyond what is left
         expires_in=expires_in,
     )
     return FileUploadTicket(
-        file=file, url=post.url, fields=post.fields, max_size=assignment.max_file_size, expires_in=expires_in
+        file=file, url=post.url, fields=post.fields, max_size=min(assignment.max_file_size, room),
+        expires_in=expires_in,
     )
 
 

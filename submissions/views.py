@@ -23,13 +23,14 @@ from jobs.selectors import latest_job_for_submission, latest_result_job_before
 from jobs.services import submission_submit
 from submissions import results, selectors, storage
 from submissions.forms import SubmissionTextForm
-from submissions.models import Assignment, Submission, SubmissionFile
+from submissions.models import MAX_TOTAL_BYTES, Assignment, Submission, SubmissionFile
 from submissions.services import (
     submission_file_delete,
     submission_file_download_url,
     submission_file_upload_complete,
     submission_file_upload_start,
     submission_start,
+    submission_submit_problems,
     submission_update_text,
 )
 
@@ -129,6 +130,7 @@ def assignment_detail(request, pk):
         "open_attempt": open_attempt,
         "attempts_used": len(attempts),
         "deadline_passed": assignment.deadline_passed(),
+        "max_total_bytes": MAX_TOTAL_BYTES,
         "can_start": open_attempt is None
         and len(attempts) < assignment.max_attempts
         and not assignment.deadline_passed(),
@@ -178,11 +180,14 @@ def submission_detail(request, pk):
                 return redirect("submissions:submission_detail", pk=pk)
     files = list(selectors.submission_visible_files(submission=submission))
     job = latest_job_for_submission(submission_id=submission.pk)
+    ready_bytes = sum(f.size or 0 for f in files if f.status == SubmissionFile.Status.READY)
     context = {
         "submission": submission,
         "assignment": submission.assignment,
         "form": form,
         "files": files,
+        "max_total_bytes": MAX_TOTAL_BYTES,
+        "used_bytes": submission.text_size + ready_bytes,
         **_scoring_context(submission, job, files),
     }
     return render(request, "submissions/submission_detail.html", context)
@@ -219,7 +224,11 @@ def submission_submit_view(request, pk):
         if not submission.is_editable:
             return redirect("submissions:submission_detail", pk=pk)
         files = list(selectors.submission_visible_files(submission=submission))
-        context = {"submission": submission, "assignment": submission.assignment, "files": files}
+        context = {
+            "submission": submission, "assignment": submission.assignment, "files": files,
+            # Shown instead of the submit button: refused here, not after the click.
+            "problems": submission_submit_problems(submission=submission),
+        }
         return render(request, "submissions/submission_confirm.html", context)
     submission_submit(submission_id=submission.pk, user=request.user)
     # No flash message: the scoring panel says what is happening, and a
