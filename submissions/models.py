@@ -246,10 +246,11 @@ class SubmissionFile(StatusTransitions, models.Model):
 
     # --- transitions: each a conditional UPDATE plus an append-only event ---
 
-    def mark_ready(self, *, size: int, content_type: str, sha256: str, actor) -> bool:
-        """PENDING → READY with what the server measured on the stored object."""
+    def mark_ready(self, *, size: int, content_type: str, sha256: str, actor, reason: str = "") -> bool:
+        """PENDING → READY with what the server measured on the stored object
+        (or, for a copy, on the object it was copied from)."""
         return self._transition(
-            {self.Status.PENDING}, self.Status.READY, actor=actor,
+            {self.Status.PENDING}, self.Status.READY, actor=actor, reason=reason,
             size=size, content_type=content_type, sha256=sha256,
         )
 

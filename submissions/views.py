@@ -124,7 +124,10 @@ def assignment_detail(request, pk):
         for n, s in enumerate(attempts, start=1)
     ]
     open_attempt = next((s for s in attempts if s.is_editable), None)
+    last_submitted = next((row for row in reversed(rows) if not row["submission"].is_editable), None)
     context = {
+        "last_submitted": last_submitted and last_submitted["submission"],
+        "last_submitted_number": last_submitted and last_submitted["number"],
         "assignment": assignment,
         "rows": list(reversed(rows)),
         "open_attempt": open_attempt,
@@ -142,8 +145,18 @@ def assignment_detail(request, pk):
 @require_POST
 @shows_refusals(back="submissions:assignment_detail")
 def submission_start_view(request, pk):
+    """Start (or continue) an attempt; ``copy_from=previous`` pre-fills a new
+    one from the learner's latest submitted attempt, empty starts blank."""
     assignment = get_object_or_404(Assignment, pk=pk)
-    submission, _ = submission_start(user=request.user, assignment=assignment)
+    copy_from = request.POST.get("copy_from") or None
+    try:
+        submission, created = submission_start(user=request.user, assignment=assignment, copy_from=copy_from)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("submissions:assignment_detail", pk=pk)
+    if created and copy_from:
+        messages.info(request, "This attempt starts from your last one: its code, documentation and files are "
+                      "copied here. Change what you like, then submit it.")
     return redirect("submissions:submission_detail", pk=submission.pk)
 
 
