@@ -6,7 +6,7 @@ import pytest
 
 from jobs.models import ScoringJob
 from jobs.services import scoring_job_cancel
-from submissions.models import SubmissionFile
+from submissions.models import MAX_TOTAL_BYTES, SubmissionFile
 from submissions.tests.factories import AssignmentFactory, SubmissionFactory, SubmissionFileFactory, UserFactory
 from submissions.tests.test_browser import PASSWORD, browser, shot, site  # noqa: F401 (fixtures)
 
@@ -30,8 +30,18 @@ def test_a_submit_with_a_rejected_file_is_refused_on_the_confirmation_page(site,
     submission = SubmissionFactory(owner=learner, assignment=AssignmentFactory(title="Parser"))
     SubmissionFileFactory(submission=submission, original_name="notes.py", status=SubmissionFile.Status.REJECTED,
                           rejection_reason="The file's content is text/html, which this assignment does not accept.")
+    SubmissionFileFactory(submission=submission, original_name="big.csv", size=MAX_TOTAL_BYTES - 1000)
     context, page = logged_in_page(browser, site, "lin")
     page.goto(f"{site}/submissions/{submission.pk}/")
+
+    # The upload script refuses a file the total cannot take, before sending anything.
+    page.set_input_files("#file-input", [{"name": "more.py", "mimeType": "text/x-python", "buffer": b"x = 1\n" * 400}])
+    refused = page.locator("#uploads li[data-state=refused]")
+    refused.wait_for()
+    assert "Not uploaded: more.py is 2.3 KB" in refused.inner_text()
+    assert "in total is left" in refused.inner_text()
+    assert submission.files.count() == 2  # nothing registered on the server
+
     page.get_by_role("link", name="Submit for scoring…").click()
     problems = page.locator("#submit-problems")
     problems.wait_for()
