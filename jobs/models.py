@@ -27,6 +27,8 @@ LEARNER_ERROR_CODES = frozenset({
 })
 LEARNER_ERROR_FALLBACK = ("We could not score this yet. Your submission is safe; staff can see what went wrong "
                           "and will rescore it.")
+# The reason recorded when staff cancel without giving one.
+DEFAULT_CANCEL_REASON = "Cancelled by staff."
 
 
 class ScoringJob(models.Model):
@@ -119,8 +121,24 @@ class ScoringJob(models.Model):
         return None
 
     @property
+    def was_cancelled(self) -> bool:
+        """Ended because staff cancelled it (queued, or stopped while running)."""
+        return self.status == self.Status.ERROR and self.error_code == "cancelled"
+
+    @property
+    def learner_status_label(self) -> str:
+        return "Cancelled" if self.was_cancelled else self.get_status_display()
+
+    @property
     def learner_error_message(self) -> str:
         """Why the job ended in ERROR, as the learner may read it."""
+        if self.error_code == "cancelled":
+            # Staff write the reason knowing the learner reads it (the cancel
+            # forms say so); without one, say who stopped it, not "an error".
+            reason = (self.cancel_reason or self.error_message).strip()
+            if reason and reason != DEFAULT_CANCEL_REASON:
+                return f"Staff cancelled the scoring of this submission. Their reason: {reason}"
+            return "Staff cancelled the scoring of this submission (no reason was given)."
         if self.error_code in LEARNER_ERROR_CODES and self.error_message:
             return self.error_message
         return LEARNER_ERROR_FALLBACK
@@ -248,7 +266,7 @@ class ScoringJob(models.Model):
         return cls._transition(
             job_id, Q(status=cls.Status.QUEUED), action=JobEvent.Action.CANCEL, from_status=cls.Status.QUEUED,
             actor=actor, reason=reason, status=cls.Status.ERROR, error_code="cancelled",
-            error_message=reason or "Cancelled by staff.", finished_at=now, cancel_requested_at=now,
+            error_message=reason or DEFAULT_CANCEL_REASON, finished_at=now, cancel_requested_at=now,
             cancel_reason=reason,
         )
 

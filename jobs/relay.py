@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs.models import JobAttempt, ScoringJob
+from jobs.models import DEFAULT_CANCEL_REASON, JobAttempt, ScoringJob
 from jobs.services import scoring_jobs_dispatch
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def _expire_one(job: ScoringJob) -> bool:
     cancelled = job.cancel_requested_at is not None
     requeue = not cancelled and job.attempts < job.max_attempts
     if cancelled:
-        reason, code = job.cancel_reason or "Cancelled by staff.", "cancelled"
+        reason, code = job.cancel_reason or DEFAULT_CANCEL_REASON, "cancelled"
     elif requeue:
         reason, code = f"worker {job.lease_owner} stopped renewing its lease; trying again", ""
     else:

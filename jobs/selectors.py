@@ -39,6 +39,19 @@ def latest_job_status_for_owner(*, submission_id, owner) -> str | None:
     )
 
 
+def latest_result_job_before(*, job: ScoringJob) -> ScoringJob | None:
+    """The newest DONE job of the same submission created before ``job``:
+    the result a rescore replaces (or, if the rescore fails, still stands)."""
+    return (
+        ScoringJob.objects.filter(
+            submission_id=job.submission_id, status=ScoringJob.Status.DONE, created_at__lt=job.created_at
+        )
+        .select_related("result")
+        .order_by("-created_at")
+        .first()
+    )
+
+
 # --- building blocks -----------------------------------------------------------
 
 class PercentilesCont(Aggregate):

@@ -23,7 +23,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from feedback_site.errors import DomainError
 from feedback_site.request_id import current_request_id
 from jobs.leases import JobCancelled, LeaseLost, lease_keeper
-from jobs.models import JobAttempt, JobEvent, ScoringJob
+from jobs.models import DEFAULT_CANCEL_REASON, JobAttempt, JobEvent, ScoringJob
 from scoring import engine
 from scoring.services import score_result_create, scoring_evaluate
 from submissions.models import Submission
@@ -201,7 +201,7 @@ class _Attempt:
     def cancelled(self) -> str:
         reason = ScoringJob.objects.filter(pk=self.job.pk).values_list("cancel_reason", flat=True).first() or ""
         if not ScoringJob.fail(job_id=self.job.pk, lease_owner=self.lease_owner, code="cancelled",
-                               message=reason or "Cancelled by staff."):
+                               message=reason or DEFAULT_CANCEL_REASON):
             return self._superseded()
         self._record(JobAttempt.Outcome.CANCELLED)
         return JobAttempt.Outcome.CANCELLED
@@ -267,7 +267,7 @@ def _with_db_retry(record: Callable[[], str], *, seconds: float | None = None) -
 @transaction.atomic
 def scoring_job_cancel(*, job_id, user, reason: str) -> ScoringJob:
     """Cancel a QUEUED job at once, or ask its worker to stop a RUNNING one."""
-    reason = reason.strip() or "Cancelled by staff."
+    reason = reason.strip() or DEFAULT_CANCEL_REASON
     # Locked, so a worker's release or the relay's requeue cannot move the job
     # between reading its status and choosing the transition.
     status = ScoringJob.objects.select_for_update().values_list("status", flat=True).get(pk=job_id)

@@ -9,6 +9,10 @@ from django.utils import timezone
 from submissions import filetypes
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+# The whole submission, code and documentation included: what the scorer
+# accepts (scoring.engine.MAX_TOTAL_BYTES; a test keeps the two equal, as this
+# app may not import the engine). Beyond it an upload or a submit is refused.
+MAX_TOTAL_BYTES = 16 * 1024 * 1024
 
 
 
@@ -139,6 +143,11 @@ class Submission(StatusTransitions, models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.IN_PROGRESS
 
+    @property
+    def text_size(self) -> int:
+        """The code and documentation in bytes (UTF-8), as they count towards MAX_TOTAL_BYTES."""
+        return sum(len(text.encode("utf-8", "surrogatepass")) for text in (self.source_code, self.documentation))
+
     def update_text(self, *, source_code: str, documentation: str, expected_version: int) -> bool:
         """Write the text fields if nobody else wrote since ``expected_version``.
 
@@ -246,11 +255,12 @@ class SubmissionFile(StatusTransitions, models.Model):
 
     # --- transitions: each a conditional UPDATE plus an append-only event ---
 
-    def mark_ready(self, *, size: int, content_type: str, sha256: str, actor, token) -> bool:
-        """PENDING → READY with what the server measured on the stored object,
-        by the holder of the verification lease ``token`` only."""
+    def mark_ready(self, *, size: int, content_type: str, sha256: str, actor, token, reason: str = "") -> bool:
+        """PENDING → READY with what the server measured on the stored object
+        (or, for a copy, on the object it was copied from), by the holder of
+        the verification lease ``token`` only (None: a copy nobody is verifying)."""
         return self._transition(
-            {self.Status.PENDING}, self.Status.READY, actor=actor, guard={"verification_token": token},
+            {self.Status.PENDING}, self.Status.READY, actor=actor, reason=reason, guard={"verification_token": token},
             size=size, content_type=content_type, sha256=sha256, verifying_until=None,
         )
 

@@ -28,14 +28,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from feedback_site.errors import DomainError
 from submissions import filetypes, storage
 from submissions.filenames import neutralise_file_name
-from submissions.models import Assignment, PendingObjectDeletion, Submission, SubmissionFile
+from submissions.models import MAX_TOTAL_BYTES, Assignment, PendingObjectDeletion, Submission, SubmissionFile
 from submissions.selectors import can_read_all_submissions
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,8 @@ UPLOAD_STARTS_PER_FILE = 10  # uploads a submission may start per file the assig
 STALE_MESSAGE = "This submission was changed elsewhere (another tab or device); reload to see the latest version."
 # A Content-Type we are willing to put into a POST policy: type/subtype, no
 # parameters, nothing a header could be smuggled through.
+# ``submission_start(copy_from=...)``: start from the learner's latest submitted attempt.
+PREVIOUS_ATTEMPT = "previous"
 _CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 
 
@@ -95,16 +97,26 @@ class FileVerifying(DomainError):
 
 
 @transaction.atomic
-def submission_start(*, user, assignment: Assignment) -> tuple[Submission, bool]:
+def submission_start(*, user, assignment: Assignment, copy_from=None) -> tuple[Submission, bool]:
     """Continue the learner's open submission for the assignment, or start one
     (a new attempt) if the attempt limit and the deadline allow it. Returns
-    the submission and whether it was started by this call."""
+    the submission and whether it was started by this call.
+
+    ``copy_from`` pre-fills a new attempt from an earlier one: the id of one
+    of the learner's submitted attempts of this assignment, or
+    ``PREVIOUS_ATTEMPT`` for the latest. Its text is copied, and its verified
+    files that the assignment's current rules still allow are copied in S3
+    once the new attempt is committed. It is checked on every call (bad input
+    is a ValidationError on ``copy_from``) but applies only when this call
+    starts the attempt: an open attempt is returned as it is, so a repeated
+    start (a double click) never copies twice."""
     # Starts for one assignment queue on its row: without it, two concurrent
     # starts (READ COMMITTED) both find no open attempt, both count, both
     # insert. NO KEY UPDATE, because other learners' uncommitted inserts hold
     # KEY SHARE on the row and must not make this wait. The row is re-read, so
     # the limits checked are the current ones.
     assignment = Assignment.objects.select_for_update(no_key=True).get(pk=assignment.pk)
+    source = None if copy_from is None else _attempt_to_copy(user, assignment, copy_from)
     existing = _open_submission(user, assignment)
     if existing:
         return existing, False
@@ -114,6 +126,8 @@ def submission_start(*, user, assignment: Assignment) -> tuple[Submission, bool]
     if attempts >= assignment.max_attempts:
         raise CannotStart(f"This assignment allows {assignment.max_attempts} attempt(s); all are used.")
     submission = Submission(owner=user, assignment=assignment)
+    if source is not None:
+        submission.source_code, submission.documentation = source.source_code, source.documentation
     submission.full_clean(validate_constraints=False)  # one open attempt: the database's partial unique index
     try:
         with transaction.atomic():
@@ -125,7 +139,68 @@ def submission_start(*, user, assignment: Assignment) -> tuple[Submission, bool]
         if existing is None:
             raise
         return existing, False
+    if source is not None:
+        _copy_files(source=source, to=submission, user=user)
     return submission, True
+
+
+def _attempt_to_copy(user, assignment: Assignment, copy_from) -> Submission:
+    earlier = Submission.objects.filter(owner=user, assignment=assignment, status=Submission.Status.SUBMITTED)
+    if copy_from == PREVIOUS_ATTEMPT:
+        source = earlier.order_by("-created_at").first()
+        if source is None:
+            raise ValidationError({"copy_from": "You have no earlier attempt of this assignment to start from."})
+        return source
+    try:
+        source = earlier.filter(pk=copy_from).first()
+    except ValidationError:  # not a UUID
+        source = None
+    if source is None:
+        raise ValidationError({"copy_from": (
+            f'Give "{PREVIOUS_ATTEMPT}" or the id of one of your submitted attempts of this assignment.'
+        )})
+    return source
+
+
+def _copy_files(*, source: Submission, to: Submission, user) -> None:
+    """Register copies (PENDING) of the source's verified files that the
+    assignment still allows, and copy their objects once this commits: an
+    object is never written for a row that might roll back."""
+    assignment = to.assignment
+    room = MAX_TOTAL_BYTES - to.text_size
+    copies = []
+    for file in source.files.filter(status=SubmissionFile.Status.READY).order_by("created_at", "id"):
+        size = file.size or 0
+        allowed = size <= assignment.max_file_size and assignment.accepts_content_type(file.content_type)
+        if not allowed or size > room or len(copies) >= assignment.max_files:
+            continue  # the rules changed since: the learner uploads it again if it still fits
+        room -= size
+        copy = SubmissionFile(
+            submission=to, original_name=file.original_name, storage_key=storage.new_object_key(to.pk)
+        )
+        copy.full_clean()
+        copy.save()
+        copies.append((copy, file))
+    if copies:
+        transaction.on_commit(partial(_copy_file_objects, copies=copies, user=user), robust=True)
+
+
+def _copy_file_objects(*, copies: list[tuple[SubmissionFile, SubmissionFile]], user) -> None:
+    for copy, file in copies:
+        reason = f"Copied from the earlier attempt {file.submission_id}."
+        try:
+            storage.copy_object(source=file.storage_key, key=copy.storage_key)
+        except (BotoCoreError, ClientError):
+            logger.warning("could not copy %s into the new attempt", file.storage_key, exc_info=True)
+            copy.mark_rejected(reason="This file could not be copied from your earlier attempt; remove it and "
+                               "upload it again.", actor=user, token=None)
+            continue
+        # The bytes are the earlier attempt's, already verified: its measures hold.
+        if not copy.mark_ready(size=file.size, content_type=file.content_type, sha256=file.sha256, actor=user,
+                               token=None, reason=reason):
+            # Removed by the learner meanwhile: the copied object has no file.
+            with transaction.atomic():
+                _delete_objects_after_commit([copy.storage_key])
 
 
 def submission_update_text(
@@ -155,20 +230,43 @@ def submission_mark_submitted(*, submission: Submission, user) -> None:
     """
     if not submission.is_editable:
         raise SubmissionLocked(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
-    if submission.assignment.deadline_passed():
-        raise NotReady("The deadline for this assignment has passed; it can no longer be submitted.")
-    files = list(submission.files.live().values_list("status", "original_name"))
-    pending = [name for status, name in files if status == SubmissionFile.Status.PENDING]
-    rejected = [name for status, name in files if status == SubmissionFile.Status.REJECTED]
-    if pending:
-        raise NotReady(f"Wait until every file is checked, or remove it: still pending: {', '.join(pending)}.")
-    if rejected:
-        raise NotReady(f"Remove the rejected file(s) before submitting: {', '.join(rejected)}.")
-    has_text = bool(submission.source_code.strip() or submission.documentation.strip())
-    if not (has_text or files):
-        raise NotReady("Write some code or documentation, or attach a file, before submitting.")
+    problems = submission_submit_problems(submission=submission)
+    if problems:
+        raise NotReady(" ".join(problems))
     if not submission.mark_submitted(actor=user):
         raise SubmissionLocked(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
+
+
+def submission_submit_problems(*, submission: Submission) -> list[str]:
+    """Why the submission cannot be submitted as it is now, for the learner
+    (empty: it can). The confirmation page shows them instead of its submit
+    button; ``submission_mark_submitted`` refuses with them."""
+    problems = []
+    if submission.assignment.deadline_passed():
+        problems.append("The deadline for this assignment has passed; it can no longer be submitted.")
+    files = list(submission.files.live().values_list("status", "original_name", "size"))
+    pending = [name for status, name, _ in files if status == SubmissionFile.Status.PENDING]
+    rejected = [name for status, name, _ in files if status == SubmissionFile.Status.REJECTED]
+    if pending:
+        problems.append(f"Wait until every file is checked, or remove it: still pending: {', '.join(pending)}.")
+    if rejected:
+        problems.append(f"Remove the rejected file(s) before submitting: {', '.join(rejected)}.")
+    has_text = bool(submission.source_code.strip() or submission.documentation.strip())
+    if not (has_text or files):
+        problems.append("Write some code or documentation, or attach a file, before submitting.")
+    total = submission.text_size + sum(size or 0 for status, _, size in files if status == SubmissionFile.Status.READY)
+    if total > MAX_TOTAL_BYTES:
+        problems.append(
+            f"Your code, documentation and files come to {filesizeformat(total)}; a submission may be at most "
+            f"{filesizeformat(MAX_TOTAL_BYTES)} in total. Remove or shrink a file."
+        )
+    return problems
+
+
+def submission_used_bytes(*, submission: Submission) -> int:
+    """What counts towards MAX_TOTAL_BYTES now: the text and the verified files."""
+    ready = submission.files.filter(status=SubmissionFile.Status.READY).aggregate(total=Sum("size"))["total"]
+    return submission.text_size + (ready or 0)
 
 
 # --- files -------------------------------------------------------------------
@@ -216,6 +314,13 @@ def submission_file_upload_start(
         raise ValidationError(
             {"size": f"The file is {filesizeformat(size)}; the limit is {filesizeformat(assignment.max_file_size)}."}
         )
+    room = MAX_TOTAL_BYTES - submission_used_bytes(submission=submission)
+    if size > room:
+        raise ValidationError({"size": (
+            f"The file is {filesizeformat(size)}, but only {filesizeformat(max(room, 0))} of the "
+            f"{filesizeformat(MAX_TOTAL_BYTES)} a submission may hold in total (code, documentation and files) "
+            "is left. Remove or shrink a file first."
+        )})
     active = submission.files.filter(
         status__in=(SubmissionFile.Status.PENDING, SubmissionFile.Status.READY)
     ).count()
@@ -239,11 +344,12 @@ def submission_file_upload_start(
     post = storage.presigned_upload(
         key=file.storage_key,
         content_type=_policy_content_type(content_type),
-        max_size=assignment.max_file_size,
+        max_size=min(assignment.max_file_size, room),  # S3 refuses a body beyond what is left
         expires_in=expires_in,
     )
     return FileUploadTicket(
-        file=file, url=post.url, fields=post.fields, max_size=assignment.max_file_size, expires_in=expires_in
+        file=file, url=post.url, fields=post.fields, max_size=min(assignment.max_file_size, room),
+        expires_in=expires_in,
     )
 
 

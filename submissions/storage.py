@@ -3,8 +3,8 @@
 Files go through django-storages' S3 storage (STORAGES["default"]): sizes,
 reads, deletions and the presigned download. Its boto3 client (the storage's
 own, one per thread) is used directly only for what the storage API has no
-call for: the presigned POST of a browser upload, the server-side copy that
-promotes an upload, and the bucket's set-up.
+call for: the presigned POST of a browser upload, the server-side copies that
+promote an upload or carry a file into a new attempt, and the bucket's set-up.
 
 Keys are always generated here, never taken from a client's file name.
 
@@ -95,6 +95,20 @@ def promote_upload(*, key: str) -> bool:
             return _files().exists(key)
         raise
     return True
+
+
+def copy_object(*, source: str, key: str) -> None:
+    """Copy a stored file to another file's key, inside S3 (no bytes pass
+    through this process): a new attempt started from an earlier one."""
+    if not (source.startswith(FINAL_PREFIX) and key.startswith(FINAL_PREFIX)):
+        raise ValueError(f"not submission file keys: {source!r}, {key!r}")
+    _client().copy_object(
+        Bucket=settings.S3_BUCKET,
+        Key=key,
+        CopySource={"Bucket": settings.S3_BUCKET, "Key": source},
+        MetadataDirective="REPLACE",
+        ContentType="application/octet-stream",
+    )
 
 
 def object_size(key: str) -> int | None:

@@ -19,17 +19,18 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from feedback_site.errors import DomainError
 from jobs.models import TERMINAL_STATUSES, ScoringJob
-from jobs.selectors import latest_job_for_submission, latest_job_status_for_owner
+from jobs.selectors import latest_job_for_submission, latest_job_status_for_owner, latest_result_job_before
 from jobs.services import submission_submit
 from submissions import results, selectors, storage
 from submissions.forms import SubmissionTextForm
-from submissions.models import Assignment, Submission, SubmissionFile
+from submissions.models import MAX_TOTAL_BYTES, Assignment, Submission, SubmissionFile
 from submissions.services import (
     submission_file_delete,
     submission_file_download_url,
     submission_file_upload_complete,
     submission_file_upload_start,
     submission_start,
+    submission_submit_problems,
     submission_update_text,
 )
 
@@ -123,12 +124,16 @@ def assignment_detail(request, pk):
         for n, s in enumerate(attempts, start=1)
     ]
     open_attempt = next((s for s in attempts if s.is_editable), None)
+    last_submitted = next((row for row in reversed(rows) if not row["submission"].is_editable), None)
     context = {
+        "last_submitted": last_submitted and last_submitted["submission"],
+        "last_submitted_number": last_submitted and last_submitted["number"],
         "assignment": assignment,
         "rows": list(reversed(rows)),
         "open_attempt": open_attempt,
         "attempts_used": len(attempts),
         "deadline_passed": assignment.deadline_passed(),
+        "max_total_bytes": MAX_TOTAL_BYTES,
         "can_start": open_attempt is None
         and len(attempts) < assignment.max_attempts
         and not assignment.deadline_passed(),
@@ -140,8 +145,18 @@ def assignment_detail(request, pk):
 @require_POST
 @shows_refusals(back="submissions:assignment_detail")
 def submission_start_view(request, pk):
+    """Start (or continue) an attempt; ``copy_from=previous`` pre-fills a new
+    one from the learner's latest submitted attempt, empty starts blank."""
     assignment = get_object_or_404(Assignment, pk=pk)
-    submission, _ = submission_start(user=request.user, assignment=assignment)
+    copy_from = request.POST.get("copy_from") or None
+    try:
+        submission, created = submission_start(user=request.user, assignment=assignment, copy_from=copy_from)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("submissions:assignment_detail", pk=pk)
+    if created and copy_from:
+        messages.info(request, "This attempt starts from your last one: its code, documentation and files are "
+                      "copied here. Change what you like, then submit it.")
     return redirect("submissions:submission_detail", pk=submission.pk)
 
 
@@ -178,12 +193,15 @@ def submission_detail(request, pk):
                 return redirect("submissions:submission_detail", pk=pk)
     files = list(selectors.submission_visible_files(submission=submission))
     job = latest_job_for_submission(submission_id=submission.pk)
+    ready_bytes = sum(f.size or 0 for f in files if f.status == SubmissionFile.Status.READY)
     context = {
         "submission": submission,
         "assignment": submission.assignment,
         "form": form,
         "files": files,
         "work_views": [] if submission.is_editable else _work_views(submission),
+        "max_total_bytes": MAX_TOTAL_BYTES,
+        "used_bytes": submission.text_size + ready_bytes,
         **_scoring_context(submission, job, files),
     }
     return render(request, "submissions/submission_detail.html", context)
@@ -220,10 +238,15 @@ def submission_submit_view(request, pk):
         if not submission.is_editable:
             return redirect("submissions:submission_detail", pk=pk)
         files = list(selectors.submission_visible_files(submission=submission))
-        context = {"submission": submission, "assignment": submission.assignment, "files": files}
+        context = {
+            "submission": submission, "assignment": submission.assignment, "files": files,
+            # Shown instead of the submit button: refused here, not after the click.
+            "problems": submission_submit_problems(submission=submission),
+        }
         return render(request, "submissions/submission_confirm.html", context)
     submission_submit(submission_id=submission.pk, user=request.user)
-    messages.success(request, "Submitted. Your work is being scored; this page updates by itself.")
+    # No flash message: the scoring panel says what is happening, and a
+    # "being scored" banner would stay above the result once it is done.
     return redirect("submissions:submission_detail", pk=pk)
 
 
@@ -246,9 +269,23 @@ def submission_status(request, pk):
 
 
 def _scoring_context(submission: Submission, job, files: list[SubmissionFile]) -> dict:
-    context = {"job": job, "polling": job is not None and job.status not in TERMINAL_STATUSES, "result": None}
-    if job is not None and job.status == ScoringJob.Status.DONE and job.result is not None:
-        context["result"] = _present(job.result, submission, files)
+    """The scoring panel: the latest job, and the result to show. While a
+    staff rescore is queued or running, or if it failed, the result shown is
+    the earlier one (and the panel says so); once it is done, the new one."""
+    context = {"job": job, "polling": job is not None and job.status not in TERMINAL_STATUSES, "result": None,
+               "rescore": None, "result_job": None}
+    if job is None:
+        return context
+    result_job = job if job.status == ScoringJob.Status.DONE else None
+    if job.requested_by == ScoringJob.RequestedBy.STAFF:
+        earlier = latest_result_job_before(job=job)
+        context["rescore"] = {"earlier": earlier}
+        if result_job is None and earlier is not None:
+            result_job = earlier
+            files = list(selectors.submission_ready_files(submission=submission))
+    if result_job is not None and result_job.result is not None:
+        context["result"] = _present(result_job.result, submission, files)
+        context["result_job"] = result_job
     return context
 
 

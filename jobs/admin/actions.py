@@ -26,7 +26,7 @@ MAX_BULK_JOBS = 500
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         max_length=500, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Recorded in the job's history and in the admin log.",
+        help_text="Recorded in the job's history and in the admin log. A cancel's reason is also shown to the learner.",
     )
 
 

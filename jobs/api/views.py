@@ -147,7 +147,10 @@ class ScoringJobDetailApi(APIView):
 
 
 class StaffActionInputSerializer(StrictInputSerializer):
-    reason = StrictCharField(required=False, allow_blank=True, max_length=500, help_text="Recorded in the history.")
+    reason = StrictCharField(
+        required=False, allow_blank=True, max_length=500,
+        help_text="Recorded in the history. A cancel's reason is also shown to the learner.",
+    )
 
 
 class CanOperateJobs(BasePermission):

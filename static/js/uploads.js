@@ -14,6 +14,53 @@
   var list = document.getElementById("uploads");
   var csrf = document.querySelector("#editor input[name=csrfmiddlewaretoken], input[name=csrfmiddlewaretoken]").value;
   var active = 0;
+  // The limits, also shown on the page: refuse a file before sending it
+  // rather than after the upload (the server refuses it too).
+  var maxSize = parseInt(root.getAttribute("data-max-size"), 10) || Infinity;
+  var maxTotal = parseInt(root.getAttribute("data-max-total"), 10) || Infinity;
+  var inFlight = 0;  // bytes of uploads started on this page, not yet in the file list
+
+  function formatSize(bytes) {
+    if (bytes >= 1024 * 1024) return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+    if (bytes >= 1024) return (bytes / 1024).toFixed(1) + " KB";
+    return bytes + " bytes";
+  }
+
+  function textBytes() {
+    var total = 0;
+    document.querySelectorAll("#editor textarea").forEach(function (area) {
+      total += new Blob([area.value]).size;  // UTF-8, as the server counts
+    });
+    return total;
+  }
+
+  function listedBytes() {
+    var total = 0;
+    document.querySelectorAll("#file-list li[data-size]").forEach(function (li) {
+      total += parseInt(li.getAttribute("data-size"), 10) || 0;
+    });
+    return total;
+  }
+
+  function showUsed() {
+    var used = document.getElementById("used-bytes");
+    if (used) used.textContent = formatSize(textBytes() + listedBytes());
+  }
+  document.body.addEventListener("htmx:afterSwap", showUsed);
+
+  function refusal(file) {
+    if (file.size > maxSize) {
+      return "Not uploaded: " + file.name + " is " + formatSize(file.size) + "; each file may be at most " +
+        formatSize(maxSize) + ".";
+    }
+    var used = textBytes() + listedBytes() + inFlight;
+    if (used + file.size > maxTotal) {
+      return "Not uploaded: " + file.name + " is " + formatSize(file.size) + ", but only " +
+        formatSize(Math.max(maxTotal - used, 0)) + " of the " + formatSize(maxTotal) +
+        " a submission may hold in total is left. Remove or shrink a file first.";
+    }
+    return "";
+  }
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -66,12 +113,23 @@
     [name, progress, percent, status, actions].forEach(function (n) { row.appendChild(n); });
     list.appendChild(row);
 
+    var problem = refusal(file);
+    if (problem) {
+      row.setAttribute("data-state", "refused");
+      status.textContent = problem;
+      progress.remove();
+      percent.remove();
+      cancel.remove();
+      return;
+    }
+
     var xhr = null, ticket = null, cancelled = false;
     function finish(state, text) {
       row.setAttribute("data-state", state);
       status.textContent = text;
       cancel.remove();
       active -= 1;
+      inFlight -= file.size;
     }
     cancel.addEventListener("click", function () {
       cancelled = true;
@@ -79,6 +137,7 @@
     });
 
     active += 1;
+    inFlight += file.size;
     postJSON(root.getAttribute("data-start-url"), { name: file.name, size: file.size, type: file.type })
       .then(function (data) {
         ticket = data;

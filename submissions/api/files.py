@@ -56,7 +56,10 @@ class SubmissionFileOutputSerializer(serializers.Serializer):
 class UploadOutputSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="POST a multipart form here: every field below, then the file last.")
     fields = serializers.DictField(child=serializers.CharField())
-    max_size = serializers.IntegerField()
+    max_size = serializers.IntegerField(
+        help_text="The largest body S3 accepts: the assignment's per-file limit, or less when the submission's "
+        "16 MB total (code, documentation and files) leaves less room."
+    )
     expires_in = serializers.IntegerField(help_text="Seconds the form stays valid.")
 
 
@@ -99,7 +102,9 @@ class SubmissionFileListStartApi(APIView):
         description=(
             "Registers a file (PENDING) and returns a presigned POST: send it to `upload.url` as a multipart form "
             "with `upload.fields` and the file last. S3 refuses a body over the assignment's limit. Then call "
-            "…/complete. Too large a size is 400; the assignment's file count reached, 409; submitted, 409."
+            "…/complete. A file over the assignment's per-file limit, or one that would take the submission over "
+            "16 MB in total (code, documentation and verified files), is 400; the assignment's file count "
+            "reached, 409; submitted, 409."
         ),
         parameters=[SUBMISSION_ID, *POST_PARAMETERS, location_header(201)],
         request=SubmissionFileStartInputSerializer,

@@ -38,7 +38,7 @@ from jobs.services import submission_submit
 from submissions.api.selectors import own_submission, visible_submission, visible_submissions
 from submissions.api.serializers import SubmissionOutputSerializer, etag_of
 from submissions.models import Assignment, Submission
-from submissions.services import SubmissionStale, submission_start, submission_update_text
+from submissions.services import PREVIOUS_ATTEMPT, SubmissionStale, submission_start, submission_update_text
 
 TAG = ["submissions"]
 SUBMISSION_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The submission's id.")
@@ -57,6 +57,15 @@ class SubmissionListCreateApi(APIView):
 
     class SubmissionCreateInputSerializer(StrictInputSerializer):
         assignment = StrictIntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The assignment's id.")
+        copy_from = StrictCharField(
+            required=False, max_length=64,
+            help_text=(
+                f'Pre-fill a new attempt from an earlier one: "{PREVIOUS_ATTEMPT}" (your latest submitted attempt '
+                "of this assignment) or the id of one of your submitted attempts of it. Its code and documentation "
+                "are copied, and its verified files that the assignment still allows are copied in storage "
+                "(verified, READY, when the answer arrives). Left out: a blank attempt."
+            ),
+        )
 
         def validate_assignment(self, value: int) -> Assignment:
             assignment = Assignment.objects.filter(pk=value).first()
@@ -78,7 +87,10 @@ class SubmissionListCreateApi(APIView):
         summary="Start a submission",
         description=(
             "Starts a submission (status IN_PROGRESS) for an assignment, or returns the learner's open one for it "
-            "(200) instead of starting a second: retrying is safe even without an Idempotency-Key."
+            "(200) instead of starting a second: retrying is safe even without an Idempotency-Key. With "
+            "`copy_from`, a new attempt starts with an earlier attempt's code, documentation and files; an open "
+            "attempt is returned as it is (nothing is copied twice). A `copy_from` that names no submitted "
+            "attempt of yours of this assignment, or \"previous\" when there is none: 400."
         ),
         parameters=[*POST_PARAMETERS, ETAG_HEADER, location_header(201)],
         request=SubmissionCreateInputSerializer,
@@ -87,7 +99,11 @@ class SubmissionListCreateApi(APIView):
             200: OpenApiResponse(SubmissionOutputSerializer, description="The open submission already there."),
             **error_responses(409, 413, 415, 422),
         },
-        examples=[OpenApiExample("start", value={"assignment": 1}, request_only=True)],
+        examples=[
+            OpenApiExample("start", value={"assignment": 1}, request_only=True),
+            OpenApiExample("start from the last attempt", value={"assignment": 1, "copy_from": PREVIOUS_ATTEMPT},
+                           request_only=True),
+        ],
     )
     @idempotent
     def post(self, request):
@@ -95,7 +111,10 @@ class SubmissionListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         # The service continues an open submission rather than starting a
         # second (a natural key), and says which of the two happened.
-        submission, created = submission_start(user=request.user, assignment=serializer.validated_data["assignment"])
+        data = serializer.validated_data
+        submission, created = submission_start(
+            user=request.user, assignment=data["assignment"], copy_from=data.get("copy_from")
+        )
         submission = visible_submissions(request.user).get(pk=submission.pk)
         return _detail_response(request, submission, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
