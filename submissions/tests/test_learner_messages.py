@@ -102,13 +102,13 @@ def test_a_queued_rescore_shows_the_earlier_result_and_says_a_new_one_is_coming(
     assert 'id="rescore-notice"' in page and "scored again" in page
     assert "the result below is the earlier one" in page
     assert 'id="score">72.5' in page and 'id="job-status">Queued' in page
-    assert "hx-trigger" in page  # polls until the rescore ends
+    assert "data-poll-url" in page  # polls until the rescore ends (static/js/live.js)
     # The rescore finishes with another score: the status partial shows it and says it replaced 72.5.
     finish(rescore, "80.0")
     partial = client.get(url("submission_status", submission.pk), {"shown": "QUEUED"}).content.decode()
     assert 'id="score">80.0' in partial
     assert "replaces the earlier score of 72.5 / 100" in partial
-    assert "hx-trigger" not in partial
+    assert "data-poll-url" not in partial  # done: polling stops
     history = client.get(url("assignment_detail", submission.assignment_id)).content.decode()
     assert "<strong>80.0</strong> / 100" in history
 
