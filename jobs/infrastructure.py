@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from feedback_site import broker, health
+from feedback_site import aws, broker, health
 from jobs.models import InfrastructureRepair
 from submissions import storage
 
@@ -37,16 +37,16 @@ def set_process_name(name: str) -> None:
     _process["name"] = name
 
 
-def aws_ensure(*, trigger: str, bucket: bool = True, queues: bool = True) -> list[str]:
+def aws_ensure(*, trigger: str, quick: bool = False) -> list[str]:
     """Create or put right the bucket and the queues; return (and record) what changed.
 
+    ``quick``: short timeouts and one retry, for a process whose real work
+    must not wait on an AWS that is away (the relay's periodic check).
     Raises what S3 or SQS raise: a caller that must carry on uses ``aws_ensure_guarded``."""
     changes: list[str] = []
     try:
-        if bucket:
-            changes += storage.ensure_bucket()
-        if queues:
-            changes += broker.queues_ensure([broker.SCORING_QUEUE]).changes
+        changes += storage.ensure_bucket(client=aws.client("s3", quick=True) if quick else None)
+        changes += broker.queues_ensure([broker.SCORING_QUEUE], client=aws.client("sqs", quick=quick)).changes
     finally:
         # What was done before a failure was done: record it either way.
         record_repair(trigger=trigger, changes=changes)
@@ -54,11 +54,11 @@ def aws_ensure(*, trigger: str, bucket: bool = True, queues: bool = True) -> lis
 
 
 def aws_ensure_guarded(*, trigger: str) -> list[str] | None:
-    """``aws_ensure`` for a process that must not stop over it (a worker or
-    relay starting while AWS is away): a failure is one warning line, and the
-    next trigger tries again. None when it failed."""
+    """``aws_ensure`` (quick) for a process that must not stop over it (a
+    worker or relay starting while AWS is away): a failure is one warning
+    line, and the next trigger tries again. None when it failed."""
     try:
-        return aws_ensure(trigger=trigger)
+        return aws_ensure(trigger=trigger, quick=True)
     except (BotoCoreError, ClientError) as exc:
         logger.warning("could not check the S3 bucket and SQS queues (%s): %s: %s",
                        trigger, type(exc).__name__, exc)

@@ -52,7 +52,7 @@ class Task:
 def default_tasks() -> list[Task]:
     return [
         Task("aws_check", "MAINTENANCE_AWS_CHECK_SECONDS",
-             lambda: infrastructure.aws_ensure(trigger="periodic check")),
+             lambda: infrastructure.aws_ensure(trigger="periodic check", quick=True)),
         Task("idempotency_keys_purge", "MAINTENANCE_IDEMPOTENCY_PURGE_SECONDS", idempotency_records_purge),
         # Before the deletions: the objects of the uploads it rejects go in the same round.
         Task("abandoned_uploads_expire", "MAINTENANCE_ABANDONED_UPLOADS_SECONDS", submission_files_abandoned_expire),
