@@ -123,9 +123,11 @@ def scoring_jobs_send(*, job_ids: Iterable, delay_seconds: float = 0, trace_ids:
     cancelled in between is harmless: the claim refuses it). Without it,
     only the jobs still QUEUED are sent.
 
-    Stops at the first failure and returns it, logging nothing: when SQS is
-    away every other send would fail the same way, each after its own
-    retries. The caller reports it (the relay: one line per sweep).
+    Stops at the first error from SQS and returns it, logging nothing: when
+    SQS is away every other send would fail the same way, each after its own
+    retries. The caller reports it (the relay: one line per sweep). Any other
+    error concerns one message: it is logged with its traceback and the rest
+    are sent.
     """
     from jobs.actors import score_job  # the actor module imports this one
 
@@ -137,9 +139,13 @@ def scoring_jobs_send(*, job_ids: Iterable, delay_seconds: float = 0, trace_ids:
     for job_id, trace_id in trace_ids.items():
         try:
             score_job.send_with_options(args=(str(job_id),), kwargs={"trace_id": trace_id}, delay=delay_ms)
-        except Exception as exc:
+        except (BotoCoreError, ClientError) as exc:
             outcome.error, outcome.unsent = exc, len(trace_ids) - len(outcome.sent)
             break
+        except Exception:
+            # This one message, not SQS (a bug): the others still go.
+            logger.exception("dispatch of job %s failed; the relay will send it again", job_id)
+            continue
         outcome.sent.append(job_id)
     if outcome.sent:
         ScoringJob.mark_dispatched(job_ids=outcome.sent)
@@ -156,8 +162,7 @@ def scoring_jobs_dispatch(*, job_ids: Iterable, delay_seconds: float = 0, trace_
     if outcome.error is not None:
         error = outcome.error
         logger.warning("dispatch of %d job(s) failed (%s: %s); the relay will send them again",
-                       outcome.unsent, type(error).__name__, error,
-                       exc_info=not isinstance(error, BotoCoreError | ClientError))  # a traceback only for a bug
+                       outcome.unsent, type(error).__name__, error)
     return outcome.sent
 
 

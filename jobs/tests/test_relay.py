@@ -7,7 +7,7 @@ from django.utils import timezone
 from feedback_site.testing.outages import unreachable_broker
 from jobs.models import JobAttempt, ScoringJob
 from jobs.relay import relay_sweep
-from jobs.services import scoring_job_run
+from jobs.services import scoring_job_run, scoring_jobs_send
 from jobs.tests.factories import queued_job
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +104,13 @@ def test_relay_sends_again_once_the_broker_is_back(monkeypatch, scoring_queue_ur
         outage.setattr(score_job, "broker", unreachable_broker())
         assert relay_sweep().dispatched == 0
     assert relay_sweep().dispatched == 1
+
+
+def test_a_message_refused_on_its_own_does_not_stop_the_others(monkeypatch, scoring_queue_url):
+    from jobs.actors import score_job
+
+    too_big, fine = queued_job(), queued_job()
+    # dramatiq-sqs refuses a message over max_message_size itself (MessageTooLarge): that message, not SQS.
+    monkeypatch.setattr(score_job.broker, "max_message_size", 1200)
+    outcome = scoring_jobs_send(job_ids=[too_big.pk, fine.pk], trace_ids={too_big.pk: "t" * 1000, fine.pk: "t"})
+    assert (outcome.sent, outcome.error) == ([fine.pk], None)
