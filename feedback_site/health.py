@@ -4,7 +4,8 @@ Liveness says the process answers and touches nothing else, so a slow
 database never gets a healthy web process restarted. Readiness checks what a
 request needs: the database, the S3 bucket and the scoring queue, each with a
 short timeout, in parallel, so the probe answers within about two seconds
-whatever is down.
+whatever is down. It also lists the repairs of the past day (a queue or the
+bucket re-created by a worker or the relay, jobs/infrastructure.py).
 """
 
 import threading
@@ -74,6 +75,26 @@ def check_sqs() -> None:
 
 CHECKS = {"database": check_database, "s3": check_s3, "sqs": check_sqs}
 
+# Where the recent repairs of S3 and SQS come from: installed by the jobs app
+# (jobs/infrastructure.py), which records them; this package knows no app.
+_repairs_source = {"read": None}
+
+
+def set_repairs_source(read) -> None:
+    _repairs_source["read"] = read
+
+
+def recent_repairs(results: dict) -> list[dict]:
+    """Asked only of a database that has just answered its check; informative
+    only, so a failure here leaves the list empty rather than failing the probe."""
+    read = _repairs_source["read"]
+    if read is None or not results.get("database", {}).get("ok"):
+        return []
+    try:
+        return read()
+    except Exception:
+        return []
+
 
 def _timed(check) -> dict:
     started = time.monotonic()
@@ -108,17 +129,19 @@ def run_checks(checks: dict | None = None, timeout: float = CHECK_TIMEOUT_SECOND
 
 
 CACHE_SECONDS = 1.0
-_cache: dict = {"at": -CACHE_SECONDS, "results": None}
+_cache: dict = {"at": -CACHE_SECONDS, "results": None, "repairs": []}
 _cache_lock = threading.Lock()
 
 
-def cached_checks() -> dict:
-    """The checks' results, run at most once a second per process: the probe
-    is public and unthrottled, and each run opens connections to three services."""
+def cached_checks() -> tuple[dict, list[dict]]:
+    """The checks' results and the recent repairs, run at most once a second per
+    process: the probe is public and unthrottled, and each run opens connections
+    to three services."""
     with _cache_lock:
         if time.monotonic() - _cache["at"] >= CACHE_SECONDS:
-            _cache["results"], _cache["at"] = run_checks(), time.monotonic()
-        return _cache["results"]
+            results = run_checks()
+            _cache["results"], _cache["repairs"], _cache["at"] = results, recent_repairs(results), time.monotonic()
+        return _cache["results"], _cache["repairs"]
 
 
 class _CheckSerializer(serializers.Serializer):
@@ -133,9 +156,18 @@ class _ChecksSerializer(serializers.Serializer):
     sqs = _CheckSerializer()
 
 
+class _RepairSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    trigger = serializers.CharField(help_text="Why the process looked: at start, a periodic check, a missing queue.")
+    changes = serializers.ListField(child=serializers.CharField(), help_text="What it created or put right.")
+
+
 class ReadinessOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ready", "unavailable"])
     checks = _ChecksSerializer()
+    repairs = _RepairSerializer(many=True, help_text=(
+        "S3 and SQS resources re-created or put right by the workers and the relay in the past day, newest first."
+    ))
 
 
 class ReadinessApi(_ProbeApi):
@@ -143,15 +175,17 @@ class ReadinessApi(_ProbeApi):
         operation_id="health_ready",
         tags=["health"],
         summary="Readiness",
-        description="Checks the database, the S3 bucket and the scoring queue; 503 when any fails.",
+        description=("Checks the database, the S3 bucket and the scoring queue; 503 when any fails. Lists the "
+                     "repairs of the past day (a queue or the bucket re-created by a worker or the relay)."),
         auth=[],
         responses={200: ReadinessOutputSerializer, 503: ReadinessOutputSerializer},
     )
     def get(self, request):
-        results = cached_checks()
+        results, repairs = cached_checks()
         ready = all(result["ok"] for result in results.values())
         return Response(
-            {"status": "ready" if ready else "unavailable", "checks": results}, status=200 if ready else 503
+            {"status": "ready" if ready else "unavailable", "checks": results, "repairs": repairs},
+            status=200 if ready else 503,
         )
 
 

@@ -259,6 +259,21 @@ RELAY_INTERVAL_SECONDS = env_int("RELAY_INTERVAL_SECONDS", 2, minimum=1, maximum
 RELAY_REDISPATCH_AFTER_SECONDS = env_int("RELAY_REDISPATCH_AFTER_SECONDS", 300, minimum=10)
 RELAY_BATCH_SIZE = env_int("RELAY_BATCH_SIZE", 500, minimum=1, maximum=10000)
 
+# --- Periodic maintenance, run inside the relay (jobs/maintenance.py) -------
+# Seconds between runs of each task; 0 turns a task off (for a site that runs
+# the matching management command from its own scheduler instead).
+# Check (and re-create or put right) the S3 bucket and the SQS queues.
+MAINTENANCE_AWS_CHECK_SECONDS = env_int("MAINTENANCE_AWS_CHECK_SECONDS", 60, minimum=0, maximum=86400)
+# Delete idempotency keys past their 24-hour lifetime (manage.py purge_idempotency_keys).
+MAINTENANCE_IDEMPOTENCY_PURGE_SECONDS = env_int("MAINTENANCE_IDEMPOTENCY_PURGE_SECONDS", 3600, minimum=0)
+# Retry S3 deletions that failed when a file was removed (manage.py purge_deleted_files).
+MAINTENANCE_DELETED_FILES_SECONDS = env_int("MAINTENANCE_DELETED_FILES_SECONDS", 300, minimum=0)
+# Reject uploads left PENDING for UPLOAD_ABANDONED_AFTER_SECONDS (manage.py expire_abandoned_uploads).
+MAINTENANCE_ABANDONED_UPLOADS_SECONDS = env_int("MAINTENANCE_ABANDONED_UPLOADS_SECONDS", 600, minimum=0)
+# A day: by then the bucket's lifecycle rule has removed the incoming object,
+# so completing the upload could only fail.
+UPLOAD_ABANDONED_AFTER_SECONDS = env_int("UPLOAD_ABANDONED_AFTER_SECONDS", 86400, minimum=3600)
+
 # --- Scoring engine ---------------------------------------------------------
 # Dotted path of the Scorer class; the default is the static-analysis engine
 # (deterministic, no network). A wrong path fails `manage.py check` (scoring.E001).

@@ -380,3 +380,21 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.from_status or '∅'} → {self.to_status} by {self.actor}"
+
+
+class InfrastructureRepair(models.Model):
+    """Append-only record of a process putting S3 or SQS back as they must be
+    (jobs/infrastructure.py): a queue or the bucket re-created, a setting put
+    right. The dashboard and /health/ready show the recent ones."""
+
+    process = models.CharField(max_length=50, help_text="What made the repair: relay, worker, setup_aws, web.")
+    trigger = models.CharField(max_length=200, help_text="Why it looked: at start, a periodic check, a missing queue.")
+    changes = models.JSONField(default=list, help_text="One line per change made.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at"], name="jobs_infra_repair_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.process} ({self.trigger}): {'; '.join(self.changes)}"

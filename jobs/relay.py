@@ -4,10 +4,14 @@ Run by `manage.py runrelay` every RELAY_INTERVAL_SECONDS. Each sweep claims its
 rows with SELECT … FOR UPDATE SKIP LOCKED, so several relays can run at once
 without sending twice for the same row in the same moment (and a message sent
 twice would be harmless anyway: the claim lets one delivery through).
+
+When SQS is away, a sweep stops sending at the first failure and logs one
+line (how many jobs wait, and the error), not a traceback per job: the jobs
+stay unsent in the database and the next sweep tries again.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import DEFAULT_CANCEL_REASON, JobAttempt, ScoringJob
-from jobs.services import scoring_jobs_dispatch
+from jobs.services import DispatchOutcome, scoring_jobs_send
 
 logger = logging.getLogger(__name__)
 
@@ -30,20 +34,37 @@ class RelayReport:
     redispatched: int = 0
     requeued: int = 0
     failed: int = 0
+    send_error: Exception | None = field(default=None, repr=False)
 
     def __bool__(self) -> bool:
         return any((self.dispatched, self.redispatched, self.requeued, self.failed))
+
+    def sent(self, outcome: DispatchOutcome) -> int:
+        if outcome.error is not None and self.send_error is None:
+            self.send_error = outcome.error
+        return len(outcome.sent)
 
 
 def relay_sweep() -> RelayReport:
     """One pass: expired leases first (they add QUEUED jobs), then unsent and stale jobs."""
     report = RelayReport()
-    report.requeued, report.failed = _expire_leases()
-    report.dispatched = _dispatch(_never_sent())
-    report.redispatched = _dispatch(_stale())
+    report.requeued, report.failed = _expire_leases(report)
+    # Once a send has failed, SQS is away: the rest waits for the next sweep.
+    if report.send_error is None:
+        report.dispatched = _dispatch(_never_sent(), report)
+    if report.send_error is None:
+        report.redispatched = _dispatch(_stale(), report)
     if report:
         logger.info("relay: %s", report)
+    if report.send_error is not None:
+        _log_send_failure(report.send_error)
     return report
+
+
+def _log_send_failure(error: Exception) -> None:
+    waiting = ScoringJob.objects.filter(status=ScoringJob.Status.QUEUED, dispatched_at__isnull=True).count()
+    logger.warning("relay: cannot send to the scoring queue (%s: %s); %d job(s) waiting to be sent, "
+                   "next try in %ss", type(error).__name__, error, waiting, settings.RELAY_INTERVAL_SECONDS)
 
 
 def _never_sent() -> Q:
@@ -57,7 +78,7 @@ def _stale() -> Q:
     return Q(dispatched_at__lt=cutoff, available_at__lt=cutoff)
 
 
-def _dispatch(condition: Q) -> int:
+def _dispatch(condition: Q, report: RelayReport) -> int:
     # Take the rows and mark them in a short transaction, then send outside
     # it: a slow SQS must not hold row locks that workers' claims wait on.
     with transaction.atomic():
@@ -70,14 +91,14 @@ def _dispatch(condition: Q) -> int:
         ScoringJob.mark_dispatched(job_ids=job_ids)
     if not job_ids:
         return 0
-    sent = scoring_jobs_dispatch(job_ids=job_ids)
-    unsent = set(job_ids) - set(sent)
+    outcome = scoring_jobs_send(job_ids=job_ids)
+    unsent = set(job_ids) - set(outcome.sent)
     if unsent:  # marked but not sent: the next sweep takes them again
         ScoringJob.objects.filter(pk__in=unsent, status=ScoringJob.Status.QUEUED).update(dispatched_at=None)
-    return len(sent)
+    return report.sent(outcome)
 
 
-def _expire_leases() -> tuple[int, int]:
+def _expire_leases(report: RelayReport) -> tuple[int, int]:
     """RUNNING jobs whose worker stopped renewing: another try, or ERROR if none is left."""
     requeued, failed = [], 0
     with transaction.atomic():
@@ -92,7 +113,7 @@ def _expire_leases() -> tuple[int, int]:
             else:
                 failed += 1
         if requeued:
-            transaction.on_commit(lambda: scoring_jobs_dispatch(job_ids=requeued))
+            transaction.on_commit(lambda: report.sent(scoring_jobs_send(job_ids=requeued)))
     return len(requeued), failed
 
 

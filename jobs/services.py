@@ -15,13 +15,16 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import partial
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 from feedback_site.errors import DomainError
 from feedback_site.request_id import current_request_id
+from jobs import infrastructure
 from jobs.leases import JobCancelled, LeaseLost, lease_keeper
 from jobs.models import DEFAULT_CANCEL_REASON, JobAttempt, JobEvent, ScoringJob
 from scoring import engine
@@ -103,16 +106,28 @@ def scoring_job_create(*, submission: Submission, requested_by: str, user=None, 
 
 # --- dispatch -------------------------------------------------------------------
 
-def scoring_jobs_dispatch(*, job_ids: Iterable, delay_seconds: float = 0, trace_ids: dict | None = None) -> list:
-    """Send one message per job to SQS; return the ids that were sent.
+@dataclass
+class DispatchOutcome:
+    """What ``scoring_jobs_send`` did: the ids sent, and the failure that stopped it."""
+
+    sent: list = field(default_factory=list)
+    unsent: int = 0
+    error: Exception | None = None
+
+
+def scoring_jobs_send(*, job_ids: Iterable, delay_seconds: float = 0, trace_ids: dict | None = None) -> DispatchOutcome:
+    """Send one message per job to SQS; mark the sent jobs dispatched.
 
     ``trace_ids`` ({job id: trace id}) comes from a caller that has just
     created the jobs and saves reading them back (a message for a job
     cancelled in between is harmless: the claim refuses it). Without it,
     only the jobs still QUEUED are sent.
 
-    A failure is logged, not raised: the jobs are committed and the relay
-    sends whatever was not marked dispatched.
+    Stops at the first error from SQS and returns it, logging nothing: when
+    SQS is away every other send would fail the same way, each after its own
+    retries. The caller reports it (the relay: one line per sweep). Any other
+    error concerns one message: it is logged with its traceback and the rest
+    are sent.
     """
     from jobs.actors import score_job  # the actor module imports this one
 
@@ -120,17 +135,35 @@ def scoring_jobs_dispatch(*, job_ids: Iterable, delay_seconds: float = 0, trace_
         rows = ScoringJob.objects.filter(pk__in=list(job_ids), status=ScoringJob.Status.QUEUED)
         trace_ids = dict(rows.values_list("pk", "trace_id"))
     delay_ms = math.ceil(delay_seconds) * 1000 or None
-    sent = []
+    outcome = DispatchOutcome()
     for job_id, trace_id in trace_ids.items():
         try:
             score_job.send_with_options(args=(str(job_id),), kwargs={"trace_id": trace_id}, delay=delay_ms)
+        except (BotoCoreError, ClientError) as exc:
+            outcome.error, outcome.unsent = exc, len(trace_ids) - len(outcome.sent)
+            break
         except Exception:
+            # This one message, not SQS (a bug): the others still go.
             logger.exception("dispatch of job %s failed; the relay will send it again", job_id)
             continue
-        sent.append(job_id)
-    if sent:
-        ScoringJob.mark_dispatched(job_ids=sent)
-    return sent
+        outcome.sent.append(job_id)
+    if outcome.sent:
+        ScoringJob.mark_dispatched(job_ids=outcome.sent)
+    return outcome
+
+
+def scoring_jobs_dispatch(*, job_ids: Iterable, delay_seconds: float = 0, trace_ids: dict | None = None) -> list:
+    """``scoring_jobs_send``, logging a failure; returns the ids that were sent.
+
+    A failure is logged, not raised: the jobs are committed and the relay
+    sends whatever was not marked dispatched.
+    """
+    outcome = scoring_jobs_send(job_ids=job_ids, delay_seconds=delay_seconds, trace_ids=trace_ids)
+    if outcome.error is not None:
+        error = outcome.error
+        logger.warning("dispatch of %d job(s) failed (%s: %s); the relay will send them again",
+                       outcome.unsent, type(error).__name__, error)
+    return outcome.sent
 
 
 # --- run --------------------------------------------------------------------------
@@ -167,6 +200,10 @@ def scoring_job_run(*, job_id) -> str:
         except engine.ScoringRejected as exc:
             return _with_db_retry(partial(attempt.rejected, exc))
         except Exception as exc:
+            if infrastructure.is_missing_resource(exc):
+                # The bucket (or a queue) was wiped: put it back for the jobs to come;
+                # this attempt fails as usual and is retried.
+                infrastructure.aws_ensure_guarded(trigger=f"missing while scoring job {job_id}")
             return _with_db_retry(partial(attempt.failed, exc, traceback.format_exc()))
         return _with_db_retry(partial(attempt.succeeded, outcome))
 

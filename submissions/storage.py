@@ -152,54 +152,96 @@ def read_object(key: str) -> bytes:
         return stored.read()
 
 
-def ensure_bucket(client=None) -> None:
-    """Create the private bucket with CORS for browser uploads. Idempotent."""
+_MISSING_BUCKET_CODES = {"404", "NoSuchBucket", "NotFound"}
+
+
+def is_missing_bucket(exc: BaseException) -> bool:
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _MISSING_BUCKET_CODES
+
+
+def desired_public_access_block() -> dict:
+    return {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+
+
+def desired_cors_rules() -> list[dict]:
+    """Browser uploads come from the site's origin (none configured: no rule)."""
+    if not settings.S3_CORS_ORIGINS:
+        return []
+    return [{
+        "AllowedOrigins": list(settings.S3_CORS_ORIGINS),
+        "AllowedMethods": ["POST", "GET", "HEAD"],
+        "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag"],
+        "MaxAgeSeconds": 3000,
+    }]
+
+
+def desired_lifecycle_rules() -> list[dict]:
+    return [{
+        "ID": "expire-abandoned-uploads",
+        "Filter": {"Prefix": INCOMING_PREFIX},
+        "Status": "Enabled",
+        "Expiration": {"Days": INCOMING_EXPIRY_DAYS},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": INCOMING_EXPIRY_DAYS},
+    }]
+
+
+def _covers(actual, desired) -> bool:
+    """Whether ``actual`` (as S3 answers it, with defaults filled in) has every
+    value of ``desired``; lists compare element by element, in order."""
+    if isinstance(desired, dict):
+        return isinstance(actual, dict) and all(_covers(actual.get(k), v) for k, v in desired.items())
+    if isinstance(desired, list):
+        return (isinstance(actual, list) and len(actual) == len(desired)
+                and all(_covers(a, d) for a, d in zip(actual, desired, strict=True)))
+    return actual == desired
+
+
+def _current(call, key: str, absent_codes: set[str]):
+    try:
+        return call()[key]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in absent_codes:
+            return None
+        raise
+
+
+def ensure_bucket(client=None) -> list[str]:
+    """The private bucket with CORS for browser uploads and the lifecycle rule
+    that expires abandoned uploads: created if missing, each setting put right
+    if it differs. Idempotent; returns a line per change (none when all was in place)."""
     client = client or _client()
     bucket = settings.S3_BUCKET
+    changes = []
     try:
         client.head_bucket(Bucket=bucket)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchBucket", "NotFound"}:
+        if not is_missing_bucket(exc):
             raise
         kwargs = {"Bucket": bucket}
         if settings.AWS_REGION != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.AWS_REGION}
-        client.create_bucket(**kwargs)
-    client.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    if settings.S3_CORS_ORIGINS:
-        client.put_bucket_cors(
-            Bucket=bucket,
-            CORSConfiguration={
-                "CORSRules": [
-                    {
-                        "AllowedOrigins": settings.S3_CORS_ORIGINS,
-                        "AllowedMethods": ["POST", "GET", "HEAD"],
-                        "AllowedHeaders": ["*"],
-                        "ExposeHeaders": ["ETag"],
-                        "MaxAgeSeconds": 3000,
-                    }
-                ]
-            },
-        )
-    client.put_bucket_lifecycle_configuration(
-        Bucket=bucket,
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "expire-abandoned-uploads",
-                    "Filter": {"Prefix": INCOMING_PREFIX},
-                    "Status": "Enabled",
-                    "Expiration": {"Days": INCOMING_EXPIRY_DAYS},
-                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": INCOMING_EXPIRY_DAYS},
-                }
-            ]
-        },
-    )
+        try:
+            client.create_bucket(**kwargs)
+            changes.append(f"created bucket {bucket}")
+        except ClientError as exc:  # another process created it a moment ago
+            if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
+    block = desired_public_access_block()
+    current = _current(lambda: client.get_public_access_block(Bucket=bucket), "PublicAccessBlockConfiguration",
+                       {"NoSuchPublicAccessBlockConfiguration"})
+    if not _covers(current, block):
+        client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block)
+        changes.append(f"blocked public access to bucket {bucket}")
+    cors = desired_cors_rules()
+    current = _current(lambda: client.get_bucket_cors(Bucket=bucket), "CORSRules", {"NoSuchCORSConfiguration"})
+    if cors and not _covers(current, cors):
+        client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors})
+        changes.append(f"set the CORS rule of bucket {bucket}")
+    rules = desired_lifecycle_rules()
+    current = _current(lambda: client.get_bucket_lifecycle_configuration(Bucket=bucket), "Rules",
+                       {"NoSuchLifecycleConfiguration"})
+    if not _covers(current, rules):
+        client.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
+        changes.append(f"set the lifecycle rule of bucket {bucket}")
+    return changes

@@ -1,8 +1,8 @@
-"""The jobs dashboard: states, throughput and run times, the queues."""
+"""The jobs dashboard: states, throughput and run times, the queues, the repairs of S3 and SQS."""
 
 from django.core.exceptions import PermissionDenied
 
-from jobs import dead_letters, selectors
+from jobs import dead_letters, infrastructure, selectors
 from jobs.admin.formatting import format_duration, throughput_chart
 from jobs.models import ScoringJob
 
@@ -33,5 +33,5 @@ class DashboardMixin:
         return self._page(
             request, "admin/jobs/scoringjob/dashboard.html", "Scoring jobs dashboard",
             dashboard=dashboard, statuses=statuses, windows=windows, chart=throughput_chart(dashboard.hourly),
-            depths=depths, queue_error=queue_error,
+            depths=depths, queue_error=queue_error, repairs=infrastructure.recent_repairs(limit=10),
         )

@@ -1,11 +1,13 @@
+import logging
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from feedback_site.testing.outages import unreachable_broker
 from jobs.models import JobAttempt, ScoringJob
 from jobs.relay import relay_sweep
-from jobs.services import scoring_job_run
+from jobs.services import scoring_job_run, scoring_jobs_send
 from jobs.tests.factories import queued_job
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +72,45 @@ def test_relay_ends_a_cancelled_job_whose_worker_died():
     job.refresh_from_db()
     assert (job.status, job.error_code, job.error_message) == (ScoringJob.Status.ERROR, "cancelled",
                                                               "duplicate submission")
+
+
+def test_relay_logs_one_summary_line_per_sweep_while_the_broker_is_down(monkeypatch, caplog):
+    from jobs.actors import score_job
+
+    monkeypatch.setattr(score_job, "broker", unreachable_broker())
+    jobs = [queued_job() for _ in range(3)]
+    for job in jobs:
+        _age(job, available_at=timezone.now() - timedelta(seconds=10))
+
+    with caplog.at_level(logging.INFO):
+        for _ in range(2):
+            report = relay_sweep()
+            assert (report.dispatched, type(report.send_error).__name__) == (0, "EndpointConnectionError")
+
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in lines] == ["jobs.relay", "jobs.relay"]  # one per sweep, nothing per job
+    assert all(r.exc_info is None for r in lines)  # no tracebacks
+    message = lines[0].getMessage()
+    assert "3 job(s) waiting to be sent" in message and "EndpointConnectionError" in message
+    assert not ScoringJob.objects.filter(dispatched_at__isnull=False).exists()  # all still to send
+
+
+def test_relay_sends_again_once_the_broker_is_back(monkeypatch, scoring_queue_url):
+    from jobs.actors import score_job
+
+    job = queued_job()
+    _age(job, available_at=timezone.now() - timedelta(seconds=10))
+    with monkeypatch.context() as outage:
+        outage.setattr(score_job, "broker", unreachable_broker())
+        assert relay_sweep().dispatched == 0
+    assert relay_sweep().dispatched == 1
+
+
+def test_a_message_refused_on_its_own_does_not_stop_the_others(monkeypatch, scoring_queue_url):
+    from jobs.actors import score_job
+
+    too_big, fine = queued_job(), queued_job()
+    # dramatiq-sqs refuses a message over max_message_size itself (MessageTooLarge): that message, not SQS.
+    monkeypatch.setattr(score_job.broker, "max_message_size", 1200)
+    outcome = scoring_jobs_send(job_ids=[too_big.pk, fine.pk], trace_ids={too_big.pk: "t" * 1000, fine.pk: "t"})
+    assert (outcome.sent, outcome.error) == ([fine.pk], None)

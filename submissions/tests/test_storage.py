@@ -1,5 +1,7 @@
+import contextlib
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 from django.core.files.base import ContentFile
@@ -106,3 +108,35 @@ def test_promote_copies_and_leaves_the_incoming_object_until_the_file_is_settled
         assert storage.promote_upload(key=key) is True
     finally:
         storage.delete_objects(*storage.file_object_keys(key))
+
+
+@pytest.fixture
+def own_bucket(settings, s3):
+    """A bucket name of this test's own, deleted afterwards."""
+    settings.S3_BUCKET = f"{settings.S3_BUCKET}-own{uuid.uuid4().hex[:6]}"
+    yield settings.S3_BUCKET
+    with contextlib.suppress(s3.exceptions.NoSuchBucket):
+        s3.delete_bucket(Bucket=settings.S3_BUCKET)
+
+
+def test_ensure_bucket_creates_it_with_cors_and_lifecycle_and_reports_what_it_did(s3, settings, own_bucket):
+    assert storage.ensure_bucket() == [  # a new bucket blocks public access already (as on AWS)
+        f"created bucket {own_bucket}",
+        f"set the CORS rule of bucket {own_bucket}",
+        f"set the lifecycle rule of bucket {own_bucket}",
+    ]
+    assert all(s3.get_public_access_block(Bucket=own_bucket)["PublicAccessBlockConfiguration"].values())
+    cors = s3.get_bucket_cors(Bucket=own_bucket)["CORSRules"]
+    assert cors[0]["AllowedOrigins"] == settings.S3_CORS_ORIGINS and "POST" in cors[0]["AllowedMethods"]
+    assert s3.get_bucket_lifecycle_configuration(Bucket=own_bucket)["Rules"][0]["ID"] == "expire-abandoned-uploads"
+    assert storage.ensure_bucket() == []  # all in place: nothing to do, nothing reported
+
+
+def test_ensure_bucket_puts_back_a_removed_cors_rule_and_lifecycle_rule(s3, settings, own_bucket):
+    storage.ensure_bucket()
+    s3.delete_bucket_cors(Bucket=own_bucket)
+    s3.delete_bucket_lifecycle(Bucket=own_bucket)
+    assert storage.ensure_bucket() == [
+        f"set the CORS rule of bucket {own_bucket}", f"set the lifecycle rule of bucket {own_bucket}",
+    ]
+    assert s3.get_bucket_cors(Bucket=own_bucket)["CORSRules"][0]["AllowedOrigins"] == settings.S3_CORS_ORIGINS

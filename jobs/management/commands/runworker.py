@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from jobs.worker import WorkerProcess
+from jobs import infrastructure
+from jobs.worker import SupervisorLink, WorkerProcess
 
 
 class Command(BaseCommand):
@@ -20,6 +21,11 @@ class Command(BaseCommand):
                             help="boot, then wait for 'go' on stdin before consuming (used by runworkers)")
 
     def handle(self, *args, threads=None, standby=False, **options):
+        infrastructure.set_process_name("worker")
+        if not SupervisorLink.from_env().supervised:
+            # Started by hand: nobody has checked the queues and the bucket
+            # (runworkers does it once for the processes it starts).
+            infrastructure.aws_ensure_guarded(trigger="worker start")
         code = WorkerProcess(
             threads=threads or settings.WORKER_THREADS, standby=standby,
             shutdown_seconds=settings.WORKER_SHUTDOWN_SECONDS,

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from jobs import infrastructure
 from jobs.supervisor import Supervisor, worker_command
 
 
@@ -16,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=None)
 
     def handle(self, *args, processes=None, threads=None, **options):
+        # Once for all the workers, before they consume: the queues and the
+        # bucket with their whole configuration (a worker also re-creates a
+        # queue that disappears under it, jobs/infrastructure.py).
+        infrastructure.set_process_name("worker")
+        infrastructure.aws_ensure_guarded(trigger="workers start")
         Supervisor(
             command=worker_command(manage_py=str(settings.BASE_DIR / "manage.py"),
                                    threads=threads or settings.WORKER_THREADS),
