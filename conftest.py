@@ -32,8 +32,12 @@ _DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "dj
 def _fresh_throttle_counters(request):
     # API throttles count in the cache (a database table, outside the models a
     # transactional test flushes): each test that may use it starts at zero.
-    if request.node.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(request.fixturenames):
-        cache.clear()
+    requested = _DATABASE_FIXTURES & set(request.fixturenames)
+    if not (request.node.get_closest_marker("django_db") or requested):
+        return
+    for name in sorted(requested):  # set up the test's database access before using it
+        request.getfixturevalue(name)
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

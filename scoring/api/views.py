@@ -8,7 +8,7 @@ from rest_framework import renderers, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.views import APIView
 
-from feedback_site.api.schema import error_responses
+from feedback_site.api.schema import RETRY_AFTER_HEADER, error_responses
 from feedback_site.api.serializers import QueryFilterSerializer
 from scoring.reports import ExportFilters, can_read_results, results_csv
 from submissions.models import Assignment
@@ -48,7 +48,7 @@ class AssignmentResultsExportApi(APIView):
             "score, each criterion's score, submitted and scored times, ids and versions), learners in username "
             "order. Attempt numbers count every attempt, so they stay the same in a filtered export. Streamed."
         ),
-        parameters=[ResultsFilterSerializer],
+        parameters=[ResultsFilterSerializer, RETRY_AFTER_HEADER],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV, with a header row."),
                    **error_responses(404)},
     )
