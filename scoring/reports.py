@@ -16,17 +16,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
-    Subquery,
+    Q,
     Value,
     When,
 )
@@ -38,6 +41,8 @@ from scoring.selectors import rubric_spec_for_assignment
 from submissions.models import Submission
 
 EXPORT_CHUNK = 2000
+INSIGHTS_CACHE_SECONDS = 24 * 3600
+INSIGHTS_VERSION = 1  # bump when AssignmentInsights changes shape
 TOP_RULES = 10
 # Time from submit to the current result, in buckets people read at a glance.
 TIME_BUCKETS = [(1, "under 1 s"), (5, "1–5 s"), (30, "5–30 s"), (60, "30 s–1 min"), (300, "1–5 min"),
@@ -52,10 +57,14 @@ def can_read_results(user) -> bool:
 
 
 def current_results(*, assignment_id):
-    """Each scored submission's newest result, for one assignment."""
-    newest = (ScoreResult.objects.filter(submission_id=OuterRef("submission_id"))
-              .order_by("-created_at", "-id").values("id")[:1])
-    return ScoreResult.objects.filter(submission__assignment_id=assignment_id, id=Subquery(newest))
+    """Each scored submission's newest result, for one assignment: the results
+    no newer result of the same submission replaces (an anti-join the database
+    answers in one pass, not a lookup per row)."""
+    newer = ScoreResult.objects.filter(submission_id=OuterRef("submission_id")).filter(
+        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
+    )
+    # order_by(): the model's default ordering would sort every use of it for nothing.
+    return ScoreResult.objects.filter(submission__assignment_id=assignment_id).filter(~Exists(newer)).order_by()
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,19 @@ class AssignmentInsights:
 
 
 def assignment_insights(*, assignment_id) -> AssignmentInsights:
+    """The figures, computed again only when the assignment's results changed
+    (kept in the cache under the newest result's id and the count)."""
+    state = ScoreResult.objects.filter(submission__assignment_id=assignment_id).aggregate(
+        newest=Max("id"), n=Count("id"))
+    key = f"insights:{INSIGHTS_VERSION}:{assignment_id}:{state['newest']}:{state['n']}"
+    insights = cache.get(key)
+    if insights is None:
+        insights = _insights(assignment_id)
+        cache.set(key, insights, INSIGHTS_CACHE_SECONDS)
+    return insights
+
+
+def _insights(assignment_id) -> AssignmentInsights:
     current = current_results(assignment_id=assignment_id)
     summary = current.aggregate(n=Count("id"), mean=Avg("total"))
     n = summary["n"]
@@ -196,27 +218,26 @@ def results_rows(*, assignment_id, filters: ExportFilters = ExportFilters()) -> 
     yield (["learner", "attempt", "status", "score"]
            + [f"{c.name} (/{c.weight})" for c in criteria]
            + ["submitted_at", "scored_at", "submission_id", "engine_version", "rubric_version"])
-    newest = ScoreResult.objects.filter(submission_id=OuterRef("pk")).order_by("-created_at", "-id").values("id")[:1]
     submissions = (
         Submission.objects.filter(assignment_id=assignment_id)
-        .annotate(result_id=Subquery(newest), username=F("owner__username"))
+        .annotate(username=F("owner__username"))
         .order_by("owner__username", "owner_id", "created_at", "id")
-        .values_list("owner_id", "username", "status", "submitted_at", "pk", "result_id")
+        .values_list("owner_id", "username", "status", "submitted_at", "pk")
     )
     if filters.learner:
         submissions = submissions.filter(owner__username=filters.learner)
     owner, attempt = None, 0
     rows = submissions.iterator(chunk_size=EXPORT_CHUNK)
     while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):
-        # The chunk's results in one query (not five subqueries a row).
-        results = {row[0]: row[1:] for row in ScoreResult.objects.filter(
-            pk__in=[r[-1] for r in chunk if r[-1] is not None]
-        ).values_list("id", "total", "criteria", "created_at", "engine_version", "rubric_version_label")}
-        for owner_id, username, status, submitted_at, pk, result_id in chunk:
+        # The chunk's current results in one query.
+        results = {row[0]: row[1:] for row in current_results(assignment_id=assignment_id).filter(
+            submission_id__in=[r[-1] for r in chunk]
+        ).values_list("submission_id", "total", "criteria", "created_at", "engine_version", "rubric_version_label")}
+        for owner_id, username, status, submitted_at, pk in chunk:
             # Numbered over every attempt, before the filters: attempt 3 stays 3 in a filtered export.
             attempt = attempt + 1 if owner_id == owner else 1
             owner = owner_id
-            score, scored, scored_at, engine_version, rubric_version = results.get(result_id, (None,) * 5)
+            score, scored, scored_at, engine_version, rubric_version = results.get(pk, (None,) * 5)
             if status == Submission.Status.IN_PROGRESS or not _wanted(filters, submitted_at, score):
                 continue
             by_key = {c.get("key"): c.get("score") for c in _as_list(scored)}

@@ -92,6 +92,14 @@ def test_insights_count_each_attempts_current_result_once(known):
                                             "1–5 min": 0, "5 min–1 h": 0, "over 1 h": 1}
 
 
+def test_insights_are_computed_again_once_a_result_is_added(known):
+    assignment, s = known
+    assert assignment_insights(assignment_id=assignment.pk).results == 3
+    result(s["a2"], "20.0", criteria(5, 5, 10), after=timedelta(hours=1))  # a rescore of a2
+    again = assignment_insights(assignment_id=assignment.pk)
+    assert again.results == 3 and again.mean == round((55 + 20 + 70) / 3, 1)
+
+
 def test_insights_of_an_assignment_without_results():
     insights = assignment_insights(assignment_id=AssignmentFactory().pk)
     assert (insights.results, insights.mean, insights.median, insights.criteria, insights.top_rules) == (
