@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpResponse
 from django.template import Context, Engine
 from django.urls import reverse
@@ -61,6 +62,9 @@ class TokenObtainApi(APIView):
         )
         if user is None or not user.is_active:
             raise serializers.ValidationError("Unable to sign in with these credentials.")
+        # A successful sign-in, as the login page's: resets the lock-out count
+        # of this username (django-axes) and sets last_login.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

@@ -84,6 +84,22 @@ def test_the_token_endpoint_answers_a_lock_out_in_the_api_format(limit, settings
     assert "token" not in locked.json()
 
 
+def test_a_successful_token_sign_in_resets_the_count_too(limit, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token_obtain": "100/minute",
+                                   "token_obtain_username": "100/minute"}
+    UserFactory(username="ada", password=PASSWORD)
+    client = APIClient()
+
+    def token(password):
+        return client.post("/api/auth/token", {"username": "ada", "password": password}, format="json",
+                           REMOTE_ADDR="198.51.100.7").status_code
+
+    assert [token("wrong") for _ in range(limit - 1)] == [400] * (limit - 1)
+    assert token(PASSWORD) == 200
+    assert [token("wrong") for _ in range(limit - 1)] == [400] * (limit - 1)  # counted afresh
+    assert token(PASSWORD) == 200
+
+
 def test_the_token_endpoint_limits_tries_per_username_from_any_address(settings):
     settings.AXES_FAILURE_LIMIT = 100  # the lock-out is not what is tested here
     settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token_obtain": "100/minute",
