@@ -102,6 +102,18 @@ def _existing(*, user, key: str, fingerprint: str) -> IdempotencyRecord | None:
     return existing
 
 
+def _claim_or_finished(*, user, key, fingerprint, method, path):
+    """(the key's new row, None), or (None, the finished record to replay)."""
+    record = _claim(user=user, key=key, fingerprint=fingerprint, method=method, path=path)
+    if record is None:
+        existing = _existing(user=user, key=key, fingerprint=fingerprint)
+        if existing is not None:
+            return None, existing
+        record = IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint, method=method,
+                                                  path=path)
+    return record, None
+
+
 def _record(record: IdempotencyRecord, response: Response) -> None:
     record.status_code = response.status_code
     record.response_body = json.loads(JSONRenderer().render(response.data) or "null")
@@ -131,14 +143,9 @@ def idempotent_call(*, user, key: str, method: str, path: str, body, call: Calla
         return _idempotent_call_outside_transaction(
             user=user, key=key, method=method, path=path, fingerprint=fingerprint, call=call)
     with transaction.atomic():
-        record = _claim(user=user, key=key, fingerprint=fingerprint, method=method, path=path)
-        if record is None:
-            existing = _existing(user=user, key=key, fingerprint=fingerprint)
-            if existing is not None:
-                return _replay(existing)
-            record = IdempotencyRecord.objects.create(
-                user=user, key=key, fingerprint=fingerprint, method=method, path=path
-            )
+        record, finished = _claim_or_finished(user=user, key=key, fingerprint=fingerprint, method=method, path=path)
+        if finished is not None:
+            return _replay(finished)
         response = call()
         if response.status_code >= 500:
             # Not a stable outcome: roll back and let the key be retried.
@@ -150,14 +157,9 @@ def idempotent_call(*, user, key: str, method: str, path: str, body, call: Calla
 
 def _idempotent_call_outside_transaction(*, user, key, method, path, fingerprint, call) -> Response:
     with transaction.atomic():
-        record = _claim(user=user, key=key, fingerprint=fingerprint, method=method, path=path)
-        if record is None:
-            existing = _existing(user=user, key=key, fingerprint=fingerprint)
-            if existing is not None:
-                return _replay(existing)
-            record = IdempotencyRecord.objects.create(
-                user=user, key=key, fingerprint=fingerprint, method=method, path=path
-            )
+        record, finished = _claim_or_finished(user=user, key=key, fingerprint=fingerprint, method=method, path=path)
+        if finished is not None:
+            return _replay(finished)
     try:
         response = call()
     except BaseException:

@@ -6,11 +6,12 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from rest_framework import serializers
 
 from feedback_site.admin import ReadOnlyAdmin
-from scoring.api.views import csv_download
+from scoring.api.views import csv_download, export_filters
 from scoring.models import Rubric, RubricCriterion, RubricVersion, ScoreResult
-from scoring.reports import ExportFilters, assignment_insights, can_read_results, results_csv
+from scoring.reports import assignment_insights, can_read_results, results_csv
 from scoring.services import rubric_version_publish
 from submissions.models import Assignment
 
@@ -107,24 +108,22 @@ class ScoreResultAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        # An assignment's insights page and results export (below).
-        return _score_result_urls(self) + super().get_urls()
+        site = self.admin_site
+        return [
+            path("assignment/<int:assignment_id>/insights/", site.admin_view(self.insights_view),
+                 name="scoring_assignment_insights"),
+            path("assignment/<int:assignment_id>/results.csv", site.admin_view(self.export_view),
+                 name="scoring_assignment_results_csv"),
+            *super().get_urls(),
+        ]
 
+    # --- per-assignment reports: insights and the results export ---
 
-# --- per-assignment reports: insights and the results export ---------------------------
-
-
-def _report_views(admin_instance):
-    def check(request, assignment_id):
-        if not can_read_results(request.user):
-            raise PermissionDenied
-        return get_object_or_404(Assignment, pk=assignment_id)
-
-    def insights(request, assignment_id):
-        assignment = check(request, assignment_id)
+    def insights_view(self, request, assignment_id):
+        assignment = _reported_assignment(request, assignment_id)
         data = assignment_insights(assignment_id=assignment.pk)
         context = {
-            **admin_instance.admin_site.each_context(request),
+            **self.admin_site.each_context(request),
             "title": f"Insights: {assignment.title}",
             "assignment": assignment,
             "insights": data,
@@ -135,28 +134,21 @@ def _report_views(admin_instance):
         }
         return TemplateResponse(request, "admin/scoring/insights.html", context)
 
-    def export(request, assignment_id):
-        assignment = check(request, assignment_id)
-        form = ExportFilterForm(request.GET or None)
-        if request.GET and not form.is_valid():
-            return HttpResponseBadRequest("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
-                                          content_type="text/plain; charset=utf-8")
-        cleaned = form.cleaned_data if request.GET else {}
-        filters = ExportFilters(
-            submitted_from=cleaned.get("submitted_from"), submitted_to=cleaned.get("submitted_to"),
-            learner=cleaned.get("learner") or "", scored_only=bool(cleaned.get("scored")),
-        )
-        return csv_download(results_csv(assignment_id=assignment.pk, filters=filters),
-                            f"results-{assignment.pk}.csv")
-
-    return insights, export
+    def export_view(self, request, assignment_id):
+        assignment = _reported_assignment(request, assignment_id)
+        try:
+            filters = export_filters(request.GET)
+        except serializers.ValidationError as error:
+            return HttpResponseBadRequest(
+                "; ".join(f"{name}: {' '.join(map(str, messages))}" for name, messages in error.detail.items()),
+                content_type="text/plain; charset=utf-8")
+        return csv_download(results_csv(assignment_id=assignment.pk, filters=filters), f"results-{assignment.pk}.csv")
 
 
-class ExportFilterForm(forms.Form):
-    submitted_from = forms.DateTimeField(required=False)
-    submitted_to = forms.DateTimeField(required=False)
-    learner = forms.CharField(required=False, max_length=150)
-    scored = forms.BooleanField(required=False)
+def _reported_assignment(request, assignment_id) -> Assignment:
+    if not can_read_results(request.user):
+        raise PermissionDenied
+    return get_object_or_404(Assignment, pk=assignment_id)
 
 
 def _bars(pairs, width: int = 480, height: int = 120) -> list[dict]:
@@ -168,15 +160,3 @@ def _bars(pairs, width: int = 480, height: int = 120) -> list[dict]:
          "h": round(n / top * height, 1), "y": round(height - n / top * height, 1)}
         for i, (label, n) in enumerate(pairs)
     ]
-
-
-def _score_result_urls(admin_instance):
-    insights, export = _report_views(admin_instance)
-    site = admin_instance.admin_site
-    return [
-        path("assignment/<int:assignment_id>/insights/", site.admin_view(insights),
-             name="scoring_assignment_insights"),
-        path("assignment/<int:assignment_id>/results.csv", site.admin_view(export),
-             name="scoring_assignment_results_csv"),
-    ]
-

@@ -55,15 +55,8 @@ class AssignmentResultsExportApi(APIView):
     def get(self, request, pk):
         if not can_read_results(request.user):
             raise PermissionDenied("Only staff who may view results can export them.")
-        query = ResultsFilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        filters = export_filters(request.query_params)
         assignment = get_object_or_404(Assignment, pk=pk)
-        filters = ExportFilters(
-            submitted_from=query.validated_data.get("submitted_from"),
-            submitted_to=query.validated_data.get("submitted_to"),
-            learner=query.validated_data.get("learner", ""),
-            scored_only=query.validated_data["scored"],
-        )
         return csv_download(results_csv(assignment_id=assignment.pk, filters=filters), f"results-{assignment.pk}.csv")
 
     def handle_exception(self, exc):
@@ -72,6 +65,16 @@ class AssignmentResultsExportApi(APIView):
         self.request.accepted_renderer = renderers.JSONRenderer()
         self.request.accepted_media_type = "application/json"
         return response
+
+
+def export_filters(query) -> ExportFilters:
+    """The export's filters from a query string (the API's and the admin's);
+    raises serializers.ValidationError naming the bad ones."""
+    serializer = ResultsFilterSerializer(data=query)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    return ExportFilters(submitted_from=data.get("submitted_from"), submitted_to=data.get("submitted_to"),
+                         learner=data.get("learner", ""), scored_only=data["scored"])
 
 
 def csv_download(lines, filename: str) -> StreamingHttpResponse:
