@@ -321,20 +321,23 @@ API_THROTTLE_RATES = {
     },
 }
 
+# How long each process remembers a token's user (0: look it up on every
+# request). A token deleted or a user deactivated elsewhere is accepted by
+# other processes for up to this long (feedback_site/api/authentication.py).
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 10, minimum=0, maximum=300)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, with each token's user remembered for API_TOKEN_CACHE_SECONDS.
+        "feedback_site.api.authentication.RememberingTokenAuthentication",
         # Enforces CSRF on unsafe methods, as the browser pages do.
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["feedback_site.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "feedback_site.api.throttles.AnonThrottle",
-        "feedback_site.api.throttles.UserThrottle",
-        "feedback_site.api.throttles.EndpointThrottle",
-    ],
+    # Every limit of a request (user or address, and the endpoint's scope) in one cache round trip.
+    "DEFAULT_THROTTLE_CLASSES": ["feedback_site.api.throttles.RequestRateLimit"],
     "DEFAULT_PAGINATION_CLASS": "feedback_site.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "feedback_site.api.errors.exception_handler",

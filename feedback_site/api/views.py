@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from feedback_site.api.schema import RETRY_AFTER_HEADER, error_responses
 from feedback_site.api.serializers import StrictCharField, StrictInputSerializer
-from feedback_site.api.throttles import AnonThrottle, EndpointThrottle, UsernameThrottle
+from feedback_site.api.throttles import SignInRateLimit
 
 
 class TokenObtainApi(APIView):
@@ -26,7 +26,7 @@ class TokenObtainApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonThrottle, EndpointThrottle, UsernameThrottle]
+    throttle_classes = [SignInRateLimit]
     throttle_scope = "token_obtain"
 
     class TokenObtainInputSerializer(StrictInputSerializer):
