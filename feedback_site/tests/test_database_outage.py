@@ -23,7 +23,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from conftest import wait_until
-from feedback_site.api.throttles import UserThrottle
+from feedback_site.api.throttles import RequestRateLimit
 from feedback_site.testing.processes import ROOT
 from feedback_site.testing.tcp_proxy import CuttableProxy
 from submissions import selectors
@@ -42,7 +42,7 @@ def test_an_api_request_that_loses_the_database_answers_503_in_the_api_format(mo
     client = Client()
     client.force_login(UserFactory())
     # The throttle's count is the first read from the database (the cache table).
-    monkeypatch.setattr(UserThrottle, "allow_request", _raise)
+    monkeypatch.setattr(RequestRateLimit, "allow_request", _raise)
     response = client.get("/api/submissions")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

@@ -213,8 +213,8 @@ def test_list_runs_a_constant_number_of_queries(how_many, django_assert_num_quer
     for _ in range(how_many):
         done_job(owner=learner)
     client = api_as(learner)
-    # token + user, the user's throttle count (read, write), count, page (result joined)
-    with django_assert_num_queries(5):
+    # token + user, the rate limits (one statement), count, page (result joined)
+    with django_assert_num_queries(4):
         response = client.get("/api/scoring", {"page_size": 50})
     assert [item["status"] for item in response.json()["results"]] == ["DONE"] * how_many
 
